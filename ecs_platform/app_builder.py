@@ -1,0 +1,49 @@
+"""Build the CDK app of a spec, with the cdk-nag packs registered.
+
+``app.py`` (the only entry point) and the tests both call :func:`build_app`, so what the
+tests check is exactly what ``cdk synth`` produces.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from aws_cdk import App, Validations
+from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks
+
+from ecs_platform.spec.models import Spec
+from ecs_platform.stacks.stage import PlatformStage
+
+#: The rule packs every synthesis runs; any unacknowledged finding fails synthesis.
+NAG_PACKS = (AwsSolutionsChecks, NIST80053R5Checks, HIPAASecurityChecks, PCIDSS321Checks)
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def project_context(cdk_json: Path = PROJECT_ROOT / "cdk.json") -> dict[str, Any]:
+    """The ``context`` of cdk.json (feature flags), for apps built outside the CDK CLI."""
+    context: dict[str, Any] = json.loads(cdk_json.read_text(encoding="utf-8"))["context"]
+    return context
+
+
+def add_platform(app: App, spec: Spec, *, nag: bool = True) -> PlatformStage:
+    """Add the spec's stage to ``app`` and register the cdk-nag packs on it."""
+    stage = PlatformStage(app, spec.environment.name, spec=spec)
+    if nag:
+        Validations.of(app).add_plugins(*(pack(app) for pack in NAG_PACKS))
+    return stage
+
+
+def build_app(
+    spec: Spec,
+    *,
+    context: Mapping[str, Any] | None = None,
+    outdir: str | None = None,
+    nag: bool = True,
+) -> tuple[App, PlatformStage]:
+    """A fresh :class:`App` with the project's feature flags (plus ``context``) and the spec's stage."""
+    app = App(context={**project_context(), **(context or {})}, outdir=outdir)
+    return app, add_platform(app, spec, nag=nag)

@@ -1,0 +1,211 @@
+"""BatchJob: a task that runs to completion on a schedule or on demand, then uses nothing (USE-3)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from aws_cdk import Duration, Fn, RemovalPolicy, Stack, TimeZone, Token
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_scheduler as scheduler
+from aws_cdk import aws_scheduler_targets as targets
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from ecs_platform.constructs.acknowledge import acknowledge
+from ecs_platform.constructs.fargate_task import ContainerProps, FargateTask, FargateTaskProps
+from ecs_platform.constructs.scoped_role import ScopedRole, service_principal
+from ecs_platform.constructs.security_groups import BatchSecurityGroup
+from ecs_platform.spec.limits import RUN_TASK_MAX_COUNT_PER_CALL
+
+
+@dataclass(frozen=True, kw_only=True)
+class JobSchedule:
+    """When EventBridge Scheduler starts the job."""
+
+    expression: str
+    """``cron(...)`` or ``rate(...)`` in EventBridge Scheduler syntax."""
+    time_zone: str = "UTC"
+    """IANA time zone of a cron expression. Default: UTC."""
+    flexible_window: Duration | None = None
+    """Let Scheduler start the job up to this much later, to spread load. Default: none (on time)."""
+    retry_attempts: int = 2
+    """Retries when RunTask fails (capacity, throttling). Default: 2."""
+    max_event_age: Duration = Duration.hours(1)
+    """Give up on a start that could not happen within this time. Default: 1 hour."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class BatchJobProps:
+    cluster: ecs.ICluster
+    """The cluster to run in."""
+    containers: Sequence[ContainerProps]
+    """1 to 10 containers."""
+    encryption_key: kms.IKey
+    """KMS key for the log group and the dead-letter queue (SEC-3)."""
+    vpc_subnets: ec2.SubnetSelection
+    """Private subnets dedicated to batch tasks (SEC-1)."""
+    family: str | None = None
+    """Task definition family; the log group is ``/ecs/<family>``. Default: generated."""
+    name: str | None = None
+    """Job name, used in the run-task command's Name tag. Default: the family or construct ID."""
+    cpu: int = 256
+    """Task CPU units. Default: 256."""
+    memory_limit_mib: int = 512
+    """Task memory in MiB. Default: 512."""
+    count: int = 1
+    """Tasks per run, 1 to 10 (one RunTask call, LIM-3). Default: 1."""
+    capacity_provider: str = "FARGATE"
+    """FARGATE or FARGATE_SPOT. Default: FARGATE."""
+    schedule: JobSchedule | None = None
+    """Run on a schedule. Default: none (on demand only)."""
+    security_group: ec2.ISecurityGroup | None = None
+    """Security group of the tasks. Default: a new :class:`BatchSecurityGroup` (no inbound, 443 out)."""
+    log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR
+    """Log retention. Default: one year."""
+    removal_policy: RemovalPolicy = RemovalPolicy.DESTROY
+    """What deleting the stack does to the log group and queue. Default: DESTROY."""
+    permissions_boundary: iam.IManagedPolicy | None = None
+    """Permissions boundary of the roles. Default: none."""
+
+
+class BatchJob(Construct):
+    """A job: a task definition run by EventBridge Scheduler (if scheduled) or by hand.
+
+    No service is created: a task runs, exits, and nothing keeps running; a stopped task
+    is not restarted (CLI-9). ``run_task_command`` is a ready ``aws ecs run-task``
+    invocation with the batch subnets and security group, without public IP (CLI-7).
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, *, props: BatchJobProps) -> None:
+        super().__init__(scope, construct_id)
+        if not 1 <= props.count <= RUN_TASK_MAX_COUNT_PER_CALL:
+            raise ValueError(f"count {props.count} is out of range; allowed: 1..{RUN_TASK_MAX_COUNT_PER_CALL} (RunTask, LIM-3)")
+        if props.capacity_provider not in ("FARGATE", "FARGATE_SPOT"):
+            raise ValueError(f"capacity_provider {props.capacity_provider!r} is not allowed; allowed: FARGATE, FARGATE_SPOT")
+        self.name = props.name or props.family or construct_id
+        self.cluster = props.cluster
+        self.task = FargateTask(
+            self,
+            "Task",
+            props=FargateTaskProps(
+                containers=props.containers,
+                encryption_key=props.encryption_key,
+                family=props.family,
+                cpu=props.cpu,
+                memory_limit_mib=props.memory_limit_mib,
+                log_retention=props.log_retention,
+                removal_policy=props.removal_policy,
+                permissions_boundary=props.permissions_boundary,
+            ),
+        )
+        self.security_group = props.security_group or BatchSecurityGroup(
+            self, "SecurityGroup", vpc=props.cluster.vpc, name=self.name
+        )
+        selection = props.vpc_subnets
+        self.subnet_ids = props.cluster.vpc.select_subnets(
+            availability_zones=selection.availability_zones,
+            one_per_az=selection.one_per_az,
+            subnet_filters=selection.subnet_filters,
+            subnet_group_name=selection.subnet_group_name,
+            subnets=selection.subnets,
+            subnet_type=selection.subnet_type,
+        ).subnet_ids
+        self.count = props.count
+        self.capacity_provider = props.capacity_provider
+        self.schedule: scheduler.Schedule | None = None
+        self.dead_letter_queue: sqs.Queue | None = None
+        if props.schedule is not None:
+            self._schedule(props, props.schedule)
+
+    def _schedule(self, props: BatchJobProps, when: JobSchedule) -> None:
+        stack = Stack.of(self)
+        self.dead_letter_queue = sqs.Queue(
+            self,
+            "DeadLetterQueue",
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=props.encryption_key,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+            removal_policy=props.removal_policy,
+        )
+        acknowledge(self.dead_letter_queue, "AwsSolutions-SQS3",
+                    "This queue is the schedule's dead-letter queue: it is the end of the line, with no queue of its own.")
+        role = ScopedRole(
+            self,
+            "SchedulerRole",
+            assumed_by=service_principal(
+                "scheduler.amazonaws.com",
+                account=stack.account,
+                source_arn=stack.format_arn(service="scheduler", resource="schedule", resource_name="*"),
+            ),
+            description="EventBridge Scheduler: run this job's task",
+        )
+        self.schedule = scheduler.Schedule(
+            self,
+            "Schedule",
+            schedule=scheduler.ScheduleExpression.expression(when.expression, TimeZone.of(when.time_zone)),
+            description=f"Runs {self.name}",
+            time_window=scheduler.TimeWindow.flexible(when.flexible_window) if when.flexible_window else scheduler.TimeWindow.off(),
+            target=targets.EcsRunFargateTask(
+                props.cluster,
+                task_definition=self.task.task_definition,
+                task_count=props.count,
+                role=role,
+                vpc_subnets=props.vpc_subnets,
+                security_groups=[self.security_group],
+                assign_public_ip=False,
+                capacity_provider_strategies=[ecs.CapacityProviderStrategy(capacity_provider=props.capacity_provider, weight=1)],
+                propagate_tags=True,
+                dead_letter_queue=self.dead_letter_queue,
+                retry_attempts=when.retry_attempts,
+                max_event_age=when.max_event_age,
+            ),
+        )
+
+        # Scheduler tags the tasks it starts (PropagateTags): ecs:TagResource on tasks of
+        # this cluster, whose IDs do not exist before the run.
+        cluster = props.cluster.node.default_child
+        if isinstance(cluster, ecs.CfnCluster):
+            acknowledge(
+                role,
+                f"AwsSolutions-IAM5[Resource::arn:{_or_token(stack.partition, 'AWS::Partition')}:ecs:{stack.region}:{_or_token(stack.account, 'AWS::AccountId')}:task/<{stack.get_logical_id(cluster)}>/*]",
+                "ecs:TagResource on this cluster's tasks (to tag what the schedule starts); task IDs exist only after RunTask.",
+            )
+
+    @property
+    def task_definition(self) -> ecs.FargateTaskDefinition:
+        return self.task.task_definition
+
+    @property
+    def log_group(self) -> logs.ILogGroup:
+        return self.task.log_group
+
+    @property
+    def task_role(self) -> iam.IRole:
+        return self.task.task_role
+
+    @property
+    def run_task_command(self) -> str:
+        """A ready ``aws ecs run-task`` command for an on-demand run (CLI-7)."""
+        if self.capacity_provider == "FARGATE":
+            capacity = "--launch-type FARGATE"
+        else:
+            capacity = f"--capacity-provider-strategy capacityProvider={self.capacity_provider},weight=1"
+        return Fn.join("", [
+            "aws ecs run-task --cluster ", self.cluster.cluster_name,
+            " --task-definition ", self.task.task_definition.family,
+            f" --count {self.count} {capacity}",
+            ' --network-configuration "awsvpcConfiguration={subnets=[', Fn.join(",", self.subnet_ids),
+            "],securityGroups=[", self.security_group.security_group_id, "],assignPublicIp=DISABLED}\"",
+            f" --propagate-tags TASK_DEFINITION --tags key=Name,value={self.name}-manual",
+        ])
+
+
+def _or_token(value: str, pseudo: str) -> str:
+    """How cdk-nag prints a value in a finding ID: literal, or ``<AWS::AccountId>`` for a token."""
+    return f"<{pseudo}>" if Token.is_unresolved(value) else value

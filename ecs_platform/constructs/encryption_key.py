@@ -1,0 +1,50 @@
+"""EncryptionKey: a customer-managed KMS key that CloudWatch Logs may use (SEC-3)."""
+
+from __future__ import annotations
+
+from aws_cdk import ArnFormat, RemovalPolicy, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from constructs import Construct
+
+
+class EncryptionKey(kms.Key):
+    """A symmetric KMS key with yearly rotation, usable by this account's log groups.
+
+    CloudWatch Logs encrypts with the key only when the key policy allows the regional
+    ``logs`` service principal; the grant is limited to log groups of this account and
+    region through the ``kms:EncryptionContext:aws:logs:arn`` condition.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        description: str,
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+    ) -> None:
+        """:param removal_policy: what deleting the stack does to the key. Default: RETAIN."""
+        super().__init__(
+            scope,
+            construct_id,
+            description=description,
+            enable_key_rotation=True,
+            removal_policy=removal_policy,
+        )
+        stack = Stack.of(self)
+        self.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowCloudWatchLogsOfThisAccount",
+                principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
+                actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+                resources=["*"],
+                conditions={
+                    "ArnLike": {
+                        "kms:EncryptionContext:aws:logs:arn": stack.format_arn(
+                            service="logs", resource="log-group", resource_name="*", arn_format=ArnFormat.COLON_RESOURCE_NAME
+                        )
+                    }
+                },
+            )
+        )

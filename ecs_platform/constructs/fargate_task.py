@@ -1,0 +1,146 @@
+"""FargateTask: a Fargate task definition with its roles, containers and log group.
+
+WebService and BatchJob both build on it, so every task gets the same guarantees: its
+own execution and task role (BP-1), ``awslogs`` to a KMS-encrypted log group with
+retention (BP-3, OBS-1), and a size check against the 64 KiB limit (LIM-1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import jsii
+from aws_cdk import RemovalPolicy, Stack, Tags
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from constructs import Construct, IValidation
+
+from ecs_platform.constructs.execution_role import ExecutionRole
+from ecs_platform.constructs.task_role import TaskRole
+from ecs_platform.spec.limits import check_task_definition_size, task_definition_bytes
+
+#: awslogs stream prefix: streams are named ecs/<container>/<task id> (CLI-5).
+LOG_STREAM_PREFIX = "ecs"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContainerProps:
+    name: str
+    """Container name, unique in the task."""
+    image: ecs.ContainerImage
+    """The image (``ecs.ContainerImage.from_registry("nginx:1.27")``, ``from_ecr_repository(...)``)."""
+    port: int | None = None
+    """Container port. Default: none."""
+    protocol: ecs.Protocol = ecs.Protocol.TCP
+    """Port protocol. Default: TCP."""
+    essential: bool = True
+    """Stop the task when this container stops. Default: true."""
+    command: Sequence[str] | None = None
+    """Overrides the image's CMD. Default: the image's."""
+    cpu: int | None = None
+    """CPU units reserved. Default: none."""
+    memory_limit_mib: int | None = None
+    """Hard memory limit. Default: none (the task's memory)."""
+    environment: Mapping[str, str] = field(default_factory=dict)
+    """Plain environment variables. Default: none."""
+    secrets: Mapping[str, ecs.Secret] = field(default_factory=dict)
+    """Variables injected from Secrets Manager / SSM Parameter Store (SEC-4/5). Default: none."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class FargateTaskProps:
+    containers: Sequence[ContainerProps]
+    """1 to 10 containers (LIM-2)."""
+    encryption_key: kms.IKey
+    """KMS key of the log group (SEC-3)."""
+    family: str | None = None
+    """Task definition family; also names the log group ``/ecs/<family>``. Default: generated."""
+    cpu: int = 256
+    """Task CPU units. Default: 256."""
+    memory_limit_mib: int = 512
+    """Task memory. Default: 512."""
+    log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR
+    """Log retention. Default: one year."""
+    removal_policy: RemovalPolicy = RemovalPolicy.DESTROY
+    """What deleting the stack does to the log group. Default: DESTROY."""
+    permissions_boundary: iam.IManagedPolicy | None = None
+    """Boundary for both roles. Default: none."""
+    cpu_architecture: ecs.CpuArchitecture = ecs.CpuArchitecture.X86_64
+    """Default: X86_64."""
+
+
+class FargateTask(Construct):
+    """Task definition, execution role, task role, log group and containers of one workload."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, props: FargateTaskProps) -> None:
+        super().__init__(scope, construct_id)
+        if not 1 <= len(props.containers) <= 10:
+            raise ValueError(f"a task needs 1 to 10 containers (LIM-2); got {len(props.containers)}")
+        self.execution_role = ExecutionRole(self, "ExecutionRole", permissions_boundary=props.permissions_boundary)
+        self.task_role = TaskRole(self, "TaskRole", permissions_boundary=props.permissions_boundary)
+        self.log_group = logs.LogGroup(
+            self,
+            "Logs",
+            log_group_name=f"/ecs/{props.family}" if props.family else None,
+            encryption_key=props.encryption_key,
+            retention=props.log_retention,
+            removal_policy=props.removal_policy,
+        )
+        self.task_definition = ecs.FargateTaskDefinition(
+            self,
+            "TaskDefinition",
+            family=props.family,
+            cpu=props.cpu,
+            memory_limit_mib=props.memory_limit_mib,
+            execution_role=self.execution_role,
+            task_role=self.task_role,
+            runtime_platform=ecs.RuntimePlatform(
+                cpu_architecture=props.cpu_architecture,
+                operating_system_family=ecs.OperatingSystemFamily.LINUX,
+            ),
+        )
+        if props.family:
+            Tags.of(self.task_definition).add("Name", props.family)
+        self.containers = [self._add_container(c) for c in props.containers]
+        self.node.add_validation(_TaskDefinitionSize(self.task_definition))
+
+    def _add_container(self, c: ContainerProps) -> ecs.ContainerDefinition:
+        return self.task_definition.add_container(
+            c.name,
+            container_name=c.name,
+            image=c.image,
+            essential=c.essential,
+            command=list(c.command) if c.command is not None else None,
+            cpu=c.cpu,
+            memory_limit_mib=c.memory_limit_mib,
+            environment=dict(c.environment) or None,
+            secrets=dict(c.secrets) or None,
+            port_mappings=[ecs.PortMapping(container_port=c.port, protocol=c.protocol)] if c.port else None,
+            logging=ecs.LogDriver.aws_logs(stream_prefix=LOG_STREAM_PREFIX, log_group=self.log_group),
+        )
+
+
+@jsii.implements(IValidation)
+class _TaskDefinitionSize:
+    """LIM-1: the rendered task definition must not exceed 64 KiB."""
+
+    def __init__(self, task_definition: ecs.TaskDefinition) -> None:
+        self._task_definition = task_definition
+
+    def validate(self) -> list[str]:
+        cfn = self._task_definition.node.default_child
+        assert isinstance(cfn, ecs.CfnTaskDefinition)
+        stack = Stack.of(cfn)
+        document = {
+            "family": cfn.family,
+            "containerDefinitions": stack.resolve(cfn.container_definitions),
+            "volumes": stack.resolve(cfn.volumes),
+            "cpu": cfn.cpu,
+            "memory": cfn.memory,
+        }
+        message = check_task_definition_size(str(cfn.family or self._task_definition.node.path),
+                                             task_definition_bytes(document))
+        return [message] if message else []

@@ -1,0 +1,62 @@
+"""LogBuckets: where load balancers write access logs, and who read or changed those logs."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from ecs_platform.constructs.acknowledge import acknowledge
+
+_COMPLIANCE_PACKS = ("NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321")
+
+
+class LogBuckets(Construct):
+    """Two buckets: ``access_logs`` for ALB access logs (``<prefix>/AWSLogs/...``), and
+    ``server_access_logs``, which records every request made to the first (who read or
+    deleted a log) and is the terminal log bucket.
+
+    Both are SSE-S3 encrypted (the only encryption ALB log delivery and S3 server access
+    logging accept), SSL-only, private, versioned, expire objects by a lifecycle rule and
+    are retained when the stack is deleted: emptying a bucket on delete needs CDK's
+    auto-delete custom resource, which brings a Lambda with an AWS managed policy.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, *, retention: Duration = Duration.days(365)) -> None:
+        """:param retention: how long logs are kept. Default: 365 days."""
+        super().__init__(scope, construct_id)
+        self.server_access_logs = self._bucket("ServerAccessLogs", retention)
+        self.access_logs = self._bucket("AccessLogs", retention, server_access_logs=self.server_access_logs)
+
+    def _bucket(self, construct_id: str, retention: Duration, server_access_logs: s3.IBucket | None = None) -> s3.Bucket:
+        bucket = s3.Bucket(
+            self,
+            construct_id,
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            versioned=True,
+            removal_policy=RemovalPolicy.RETAIN,
+            server_access_logs_bucket=server_access_logs,
+            server_access_logs_prefix="s3/" if server_access_logs else None,
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    expiration=retention,
+                    noncurrent_version_expiration=Duration.days(30),
+                    abort_incomplete_multipart_upload_after=Duration.days(7),
+                )
+            ],
+        )
+        for pack in _COMPLIANCE_PACKS:
+            acknowledge(
+                bucket,
+                f"{pack}::{pack}-S3DefaultEncryptionKMS",
+                "Log delivery (ALB access logs, S3 server access logs) only writes to SSE-S3 buckets; a KMS key would drop every log.",
+            )
+            acknowledge(
+                bucket,
+                f"{pack}::{pack}-S3BucketReplicationEnabled",
+                "Operational logs with a fixed lifecycle; cross-region replication would double the cost without a recovery need.",
+            )
+        return bucket

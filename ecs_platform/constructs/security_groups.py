@@ -1,0 +1,82 @@
+"""Security groups as the source document prescribes (SEC-2), each with a Name tag and
+explicit egress (CLI-1).
+
+- load balancer: inbound 80 and 443 only; outbound only to its targets (added by the
+  listener's wiring);
+- web tasks: inbound only from the load balancer on the container port; outbound all;
+- batch tasks: no inbound at all; outbound tcp/443 only.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Tags
+from aws_cdk import aws_ec2 as ec2
+from constructs import Construct
+
+from ecs_platform.constructs.acknowledge import acknowledge
+
+
+def _named(group: ec2.SecurityGroup, name: str | None) -> None:
+    Tags.of(group).add("Name", name or group.node.path.replace("/", "-"))
+
+
+class LoadBalancerSecurityGroup(ec2.SecurityGroup):
+    """Inbound 80 (HTTP) and 443 (HTTPS) from the internet (``internet_facing``) or from the
+    VPC; no outbound rule until targets are registered."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        vpc: ec2.IVpc,
+        internet_facing: bool,
+        name: str | None = None,
+    ) -> None:
+        """:param name: value of the Name tag. Default: the construct path."""
+        super().__init__(
+            scope,
+            construct_id,
+            vpc=vpc,
+            allow_all_outbound=False,
+            description="ALB: inbound 80/443 only (SEC-2)",
+        )
+        peer = ec2.Peer.any_ipv4() if internet_facing else ec2.Peer.ipv4(vpc.vpc_cidr_block)
+        for port, label in ((80, "HTTP"), (443, "HTTPS")):
+            self.add_ingress_rule(peer, ec2.Port.tcp(port), f"{label} from {'the internet' if internet_facing else 'the VPC'}")
+        if internet_facing:
+            acknowledge(self, "AwsSolutions-EC23",
+                        "Internet-facing load balancer: 80/443 open to the world is its purpose (SEC-2); tasks stay private.")
+        _named(self, name)
+
+
+class WebTaskSecurityGroup(ec2.SecurityGroup):
+    """Web tasks: no inbound rule of its own (the load balancer's listener adds the one from
+    its security group on the container port); outbound all, as the document prescribes."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, vpc: ec2.IVpc, name: str | None = None) -> None:
+        """:param name: value of the Name tag. Default: the construct path."""
+        super().__init__(
+            scope,
+            construct_id,
+            vpc=vpc,
+            allow_all_outbound=True,
+            description="Web tasks: inbound from the ALB only, outbound all (SEC-2)",
+        )
+        _named(self, name)
+
+
+class BatchSecurityGroup(ec2.SecurityGroup):
+    """Batch tasks: no inbound rule; outbound tcp/443 only (AWS APIs, image registries)."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, vpc: ec2.IVpc, name: str | None = None) -> None:
+        """:param name: value of the Name tag. Default: the construct path."""
+        super().__init__(
+            scope,
+            construct_id,
+            vpc=vpc,
+            allow_all_outbound=False,
+            description="Batch tasks: no inbound, outbound 443 only (SEC-2)",
+        )
+        self.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to AWS APIs and registries")
+        _named(self, name)

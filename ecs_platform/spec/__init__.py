@@ -1,0 +1,25 @@
+"""The declarative spec: models, loader and limit checks. Plain data; no CDK import."""
+
+from ecs_platform.spec.loader import SpecError, load_spec, parse_spec
+from ecs_platform.spec.models import (
+    ContainerSpec,
+    EnvironmentSpec,
+    HealthCheckSpec,
+    JobSpec,
+    LoadBalancerSpec,
+    ServiceSpec,
+    Spec,
+)
+
+__all__ = [
+    "ContainerSpec",
+    "EnvironmentSpec",
+    "HealthCheckSpec",
+    "JobSpec",
+    "LoadBalancerSpec",
+    "ServiceSpec",
+    "Spec",
+    "SpecError",
+    "load_spec",
+    "parse_spec",
+]

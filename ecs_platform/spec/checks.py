@@ -1,0 +1,170 @@
+"""Checks that span several fields of a structurally valid spec.
+
+One small pure function per rule, in the manner of cdk-nag: each takes the spec and
+yields ``(path, message)`` pairs. :func:`check_spec` runs them all, so every problem is
+reported at once.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Iterator
+
+from ecs_platform.spec import limits
+from ecs_platform.spec.models import ContainerSpec, JobSpec, ServiceSpec, Spec
+
+Issue = tuple[str, str]
+Check = Callable[[Spec], Iterator[Issue]]
+
+_ACM_ARN = re.compile(r"arn:(aws|aws-cn|aws-us-gov):acm:([a-z0-9-]+):(\d{12}):certificate/[0-9a-f-]{36}")
+
+
+def _workloads(spec: Spec) -> Iterator[tuple[str, ServiceSpec | JobSpec]]:
+    for i, service in enumerate(spec.services):
+        yield f"services[{i}]", service
+    for i, job in enumerate(spec.jobs):
+        yield f"jobs[{i}]", job
+
+
+def at_least_one_workload(spec: Spec) -> Iterator[Issue]:
+    if not spec.services and not spec.jobs:
+        yield "services", "the spec has no services and no jobs; allowed: at least one of either"
+
+
+def fargate_sizes(spec: Spec) -> Iterator[Issue]:
+    for path, workload in _workloads(spec):
+        message = limits.check_fargate_size(workload.cpu, workload.memory)
+        if message:
+            yield f"{path}.memory", message
+
+
+def container_reservations_fit_task(spec: Spec) -> Iterator[Issue]:
+    for path, workload in _workloads(spec):
+        cpu = sum(c.cpu or 0 for c in workload.containers)
+        if cpu > workload.cpu:
+            yield f"{path}.containers", f"containers reserve {cpu} CPU units; allowed: at most the task's {workload.cpu}"
+        for i, container in enumerate(workload.containers):
+            if container.memory is not None and container.memory > workload.memory:
+                yield (
+                    f"{path}.containers[{i}].memory",
+                    f"{container.memory} MiB exceeds the task's memory; allowed: at most {workload.memory}",
+                )
+
+
+def unique_workload_names(spec: Spec) -> Iterator[Issue]:
+    names = Counter(w.name for _, w in _workloads(spec))
+    families = Counter(w.task_family for _, w in _workloads(spec))
+    for path, workload in _workloads(spec):
+        if names[workload.name] > 1:
+            yield f"{path}.name", f"{workload.name!r} is used by {names[workload.name]} workloads; allowed: a name unique across services and jobs"
+        elif families[workload.task_family] > 1:
+            yield f"{path}.family", f"task family {workload.task_family!r} is used by {families[workload.task_family]} workloads; allowed: one family per workload (BP-1)"
+
+
+def unique_containers(spec: Spec) -> Iterator[Issue]:
+    for path, workload in _workloads(spec):
+        names = Counter(c.name for c in workload.containers)
+        ports = Counter(c.port for c in workload.containers if c.port is not None)
+        for i, container in enumerate(workload.containers):
+            if names[container.name] > 1:
+                yield f"{path}.containers[{i}].name", f"{container.name!r} appears {names[container.name]} times; allowed: unique container names in a task"
+            if container.port is not None and ports[container.port] > 1:
+                yield f"{path}.containers[{i}].port", f"port {container.port} is used by {ports[container.port]} containers; allowed: one container per port in awsvpc mode"
+
+
+def essential_container(spec: Spec) -> Iterator[Issue]:
+    for path, workload in _workloads(spec):
+        if not any(c.essential for c in workload.containers):
+            yield f"{path}.containers", "no container is essential; allowed: at least one essential container"
+
+
+def _traffic_container(service: ServiceSpec) -> ContainerSpec | None:
+    wanted = service.load_balancer.container
+    for container in service.containers:
+        if (wanted is None and container.port is not None) or container.name == wanted:
+            return container
+    return None
+
+
+def service_has_target(spec: Spec) -> Iterator[Issue]:
+    for i, service in enumerate(spec.services):
+        container = _traffic_container(service)
+        wanted = service.load_balancer.container
+        if wanted is not None and container is None:
+            names = ", ".join(c.name for c in service.containers)
+            yield f"services[{i}].load_balancer.container", f"{wanted!r} is not a container of this service; allowed: {names}"
+        elif container is None:
+            yield f"services[{i}].containers", "no container has a port for the load balancer; allowed: set 'port' on the container that serves traffic"
+        elif container.port is None:
+            yield f"services[{i}].load_balancer.container", f"container {container.name!r} has no port; allowed: a container with 'port'"
+        elif container.protocol != "tcp":
+            yield f"services[{i}].load_balancer.container", f"container {container.name!r} serves {container.protocol}; allowed: tcp behind an ALB"
+
+
+def https_has_certificate(spec: Spec) -> Iterator[Issue]:
+    env = spec.environment
+    for i, service in enumerate(spec.services):
+        lb, path = service.load_balancer, f"services[{i}].load_balancer"
+        if lb.https and lb.certificate_arn is None:
+            yield f"{path}.certificate_arn", "https: true needs a certificate; allowed: an ACM certificate ARN, or https: false (HTTP only)"
+        elif not lb.https and lb.certificate_arn is not None:
+            yield f"{path}.https", "a certificate_arn is given but https is false; allowed: https: true with the certificate, or no certificate"
+        elif lb.certificate_arn is not None:
+            match = _ACM_ARN.fullmatch(lb.certificate_arn)
+            if not match:
+                yield f"{path}.certificate_arn", f"{lb.certificate_arn!r} is not an ACM certificate ARN; allowed: arn:aws:acm:<region>:<account>:certificate/<uuid>"
+            elif match.group(2) != env.region:
+                yield f"{path}.certificate_arn", f"the certificate is in {match.group(2)}; allowed: a certificate in the environment's region {env.region} (an ALB uses certificates of its own region)"
+
+
+def availability_zones(spec: Spec) -> Iterator[Issue]:
+    env = spec.environment
+    zones = env.availability_zones
+    for i, zone in enumerate(zones):
+        if not zone.startswith(env.region) or len(zone) != len(env.region) + 1:
+            yield f"environment.availability_zones[{i}]", f"{zone!r} is not in region {env.region}; allowed: {env.region}a, {env.region}c, ..."
+        elif zones.index(zone) != i:
+            yield f"environment.availability_zones[{i}]", f"{zone!r} is listed twice; allowed: distinct AZs (HA-2)"
+
+
+def nat_gateways(spec: Spec) -> Iterator[Issue]:
+    wanted = spec.network.nat_gateways
+    zones = len(spec.environment.availability_zones)
+    if wanted is not None and not 1 <= wanted <= zones:
+        yield "network.nat_gateways", f"{wanted} is out of range; allowed: 1..{zones} (one per AZ at most; private subnets need egress)"
+
+
+def task_definition_size(spec: Spec) -> Iterator[Issue]:
+    """LIM-1, early: the containers alone must fit in 64 KiB. The construct re-checks the rendered size."""
+    for path, workload in _workloads(spec):
+        payload = [c.model_dump(exclude_none=True) for c in workload.containers]
+        message = limits.check_task_definition_size(workload.task_family, limits.task_definition_bytes(payload))
+        if message:
+            yield f"{path}.containers", message
+
+
+CHECKS: tuple[Check, ...] = (
+    at_least_one_workload,
+    availability_zones,
+    nat_gateways,
+    fargate_sizes,
+    container_reservations_fit_task,
+    unique_workload_names,
+    unique_containers,
+    essential_container,
+    service_has_target,
+    https_has_certificate,
+    task_definition_size,
+)
+
+
+def check_spec(spec: Spec) -> list[Issue]:
+    return [issue for check in CHECKS for issue in check(spec)]
+
+
+def traffic_container(service: ServiceSpec) -> ContainerSpec:
+    """The container a service's load balancer sends traffic to (valid specs only)."""
+    container = _traffic_container(service)
+    assert container is not None and container.port is not None, "check_spec guarantees a traffic container"
+    return container

@@ -1,0 +1,187 @@
+"""Limits and plain-value checks from the requirements catalog (LIM-1..3 and friends).
+
+Each check is a small pure function over plain values: it returns ``None`` when the
+value is fine, or a message that names the value and what is allowed. The models call
+them; nothing here imports CDK.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+import zoneinfo
+from collections.abc import Iterable, Mapping
+from functools import lru_cache
+from typing import Any
+
+# LIM-1: a registered task definition may not exceed 64 KiB (fixed limit).
+MAX_TASK_DEFINITION_BYTES = 64 * 1024
+# LIM-2: at most 10 containers in one task definition (hard limit).
+MAX_CONTAINERS_PER_TASK = 10
+# LIM-3: soft limits we validate against.
+MAX_TASKS_PER_SERVICE = 5_000
+MAX_SERVICES_PER_CLUSTER = 5_000
+MAX_CLUSTERS_PER_REGION = 10_000
+MAX_TASKS_PROVISIONING = 500
+#: RunTask starts at most 10 tasks per call, and is throttled at 20 calls per second.
+RUN_TASK_MAX_COUNT_PER_CALL = 10
+RUN_TASK_CALLS_PER_SECOND = 20
+
+#: Fargate task sizes: CPU units -> allowed memory (MiB).
+FARGATE_SIZES: Mapping[int, tuple[int, ...]] = {
+    256: (512, 1024, 2048),
+    512: tuple(range(1024, 4096 + 1, 1024)),
+    1024: tuple(range(2048, 8192 + 1, 1024)),
+    2048: tuple(range(4096, 16384 + 1, 1024)),
+    4096: tuple(range(8192, 30720 + 1, 1024)),
+    8192: tuple(range(16384, 61440 + 1, 4096)),
+    16384: tuple(range(32768, 122880 + 1, 8192)),
+}
+
+#: Retention values CloudWatch Logs accepts (days).
+LOG_RETENTION_DAYS: tuple[int, ...] = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
+    1096, 1827, 2192, 2557, 2922, 3288, 3653,
+)
+#: The NIST 800-53 / PCI DSS packs require at least a year of log retention.
+MIN_LOG_RETENTION_DAYS = 365
+
+
+def _ranges(values: Iterable[int]) -> str:
+    """Render a sorted integer sequence compactly: ``1024..4096 step 1024``."""
+    items = sorted(values)
+    if len(items) > 3:
+        step = items[1] - items[0]
+        if all(b - a == step for a, b in zip(items, items[1:], strict=False)):
+            return f"{items[0]}..{items[-1]} (step {step})"
+    return ", ".join(str(v) for v in items)
+
+
+def check_fargate_cpu(cpu: int) -> str | None:
+    if cpu in FARGATE_SIZES:
+        return None
+    return f"{cpu} is not a Fargate CPU value; allowed: {', '.join(map(str, FARGATE_SIZES))}"
+
+
+def check_fargate_size(cpu: int, memory: int) -> str | None:
+    """Fargate accepts fixed CPU/memory pairs only."""
+    allowed = FARGATE_SIZES.get(cpu)
+    if allowed is None:
+        return check_fargate_cpu(cpu)
+    if memory in allowed:
+        return None
+    return (
+        f"memory {memory} MiB is not a Fargate size for cpu {cpu}; "
+        f"allowed for cpu {cpu}: {_ranges(allowed)}"
+    )
+
+
+def check_int_range(value: int, low: int, high: int, why: str = "") -> str | None:
+    if low <= value <= high:
+        return None
+    reason = f" ({why})" if why else ""
+    return f"{value} is out of range; allowed: {low}..{high}{reason}"
+
+
+def check_vpc_cidr(value: str) -> str | None:
+    try:
+        network = ipaddress.IPv4Network(value, strict=True)
+    except ValueError as error:
+        return f"{value!r} is not an IPv4 network ({error}); allowed: a CIDR such as 10.0.0.0/16"
+    if not 16 <= network.prefixlen <= 20:
+        return f"{value!r} has prefix /{network.prefixlen}; allowed: /16 to /20 (room for three /24 subnet groups per AZ)"
+    return None
+
+
+def check_log_retention(days: int) -> str | None:
+    allowed = [d for d in LOG_RETENTION_DAYS if d >= MIN_LOG_RETENTION_DAYS]
+    if days in allowed:
+        return None
+    return (
+        f"{days} is not an allowed retention; allowed: {', '.join(map(str, allowed))} "
+        f"(CloudWatch values of at least {MIN_LOG_RETENTION_DAYS} days, as NIST 800-53 and PCI DSS require)"
+    )
+
+
+# --- schedules (EventBridge Scheduler syntax) ---------------------------------------
+
+_RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
+_CRON = re.compile(r"^cron\((.*)\)$")
+_MONTHS = "JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC"
+_DAYS = "SUN|MON|TUE|WED|THU|FRI|SAT"
+
+
+def _cron_field(pattern_value: str) -> str:
+    """A cron field: ``*``, or a comma list of values / ranges, each with an optional ``/step``."""
+    item = rf"(?:{pattern_value})(?:-(?:{pattern_value}))?(?:/\d+)?|\*/\d+"
+    return rf"^(?:\*|(?:{item})(?:,(?:{item}))*)$"
+
+
+_CRON_FIELDS: tuple[tuple[str, str, str], ...] = (
+    ("minutes", _cron_field(r"[0-5]?\d"), "0-59"),
+    ("hours", _cron_field(r"[01]?\d|2[0-3]"), "0-23"),
+    ("day-of-month", _cron_field(r"[1-9]|[12]\d|3[01]") + r"|^\?$|^L$|^(?:[1-9]|[12]\d|3[01])W$|^LW$", "1-31, ?, L, W"),
+    ("month", _cron_field(rf"[1-9]|1[0-2]|{_MONTHS}"), "1-12 or JAN-DEC"),
+    ("day-of-week", _cron_field(rf"[1-7]|{_DAYS}") + r"|^\?$|^(?:[1-7]|" + _DAYS + r")L$|^(?:[1-7]|" + _DAYS + r")#[1-5]$", "1-7 or SUN-SAT, ?, L, #"),
+    ("year", _cron_field(r"19[7-9]\d|2[01]\d\d"), "1970-2199"),
+)
+
+SCHEDULE_HELP = (
+    "allowed: 'rate(N minute|minutes|hour|hours|day|days)' or "
+    "'cron(minutes hours day-of-month month day-of-week year)' with '?' in day-of-month or day-of-week, "
+    "e.g. 'cron(0 3 * * ? *)'"
+)
+
+
+def check_schedule(expression: str) -> str | None:
+    """Validate an EventBridge Scheduler ``rate(...)`` or ``cron(...)`` expression."""
+    rate = _RATE.match(expression)
+    if rate:
+        amount, unit = int(rate.group(1)), rate.group(2)
+        if amount < 1:
+            return f"{expression!r} has a rate below 1; {SCHEDULE_HELP}"
+        if (amount == 1) != (not unit.endswith("s")):
+            return f"{expression!r}: use the singular unit for 1 and the plural otherwise; {SCHEDULE_HELP}"
+        return None
+    cron = _CRON.match(expression)
+    if not cron:
+        return f"{expression!r} is not a schedule expression; {SCHEDULE_HELP}"
+    fields = cron.group(1).split()
+    if len(fields) != 6:
+        return f"{expression!r} has {len(fields)} cron fields, not 6; {SCHEDULE_HELP}"
+    for value, (name, pattern, allowed) in zip(fields, _CRON_FIELDS, strict=True):
+        if not re.match(pattern, value):
+            return f"{expression!r}: cron {name} field {value!r} is invalid; allowed: {allowed}"
+    day_of_month, day_of_week = fields[2], fields[4]
+    if (day_of_month == "?") == (day_of_week == "?"):
+        return f"{expression!r}: exactly one of day-of-month and day-of-week must be '?'; {SCHEDULE_HELP}"
+    return None
+
+
+@lru_cache(maxsize=1)
+def _time_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def check_time_zone(name: str) -> str | None:
+    if name in _time_zones():
+        return None
+    return f"{name!r} is not an IANA time zone; allowed: names such as 'UTC', 'Asia/Tokyo', 'Europe/Paris'"
+
+
+# --- LIM-1 -------------------------------------------------------------------------
+
+
+def task_definition_bytes(document: Any) -> int:
+    """Size of a task definition document as ECS measures it (compact JSON, UTF-8)."""
+    return len(json.dumps(document, separators=(",", ":"), default=str).encode("utf-8"))
+
+
+def check_task_definition_size(family: str, size: int) -> str | None:
+    if size <= MAX_TASK_DEFINITION_BYTES:
+        return None
+    return (
+        f"task definition {family!r} is {size:,} bytes; ECS accepts at most "
+        f"{MAX_TASK_DEFINITION_BYTES:,} bytes (64 KiB, LIM-1): move large values to SSM parameters or secrets"
+    )

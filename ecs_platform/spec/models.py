@@ -1,0 +1,251 @@
+"""The declarative spec: what a platform team writes, as plain data.
+
+Models reject unknown keys and coerce nothing (``strict``): a YAML ``"256"`` is not the
+integer 256. Field-local checks live in validators here; checks that span fields (CPU and
+memory pairs, unique names, certificates) live in :mod:`ecs_platform.spec.checks`, so
+every problem is reported with its path, all at once.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from ecs_platform.spec import limits
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+def _check(check: Any) -> AfterValidator:
+    """Wrap a ``check_*`` function (value -> message | None) as a pydantic validator."""
+
+    def validate(value: Any) -> Any:
+        message = check(value)
+        if message:
+            raise ValueError(message)
+        return value
+
+    return AfterValidator(validate)
+
+
+def _pattern(regex: str, allowed: str) -> AfterValidator:
+    compiled = re.compile(regex)
+    return _check(lambda v: None if compiled.fullmatch(v) else f"{v!r} is not valid; allowed: {allowed}")
+
+
+def _range(low: int, high: int, why: str = "") -> Any:
+    return [
+        _check(lambda v: limits.check_int_range(v, low, high, why)),
+        Field(json_schema_extra={"minimum": low, "maximum": high}),
+    ]
+
+
+Name = Annotated[
+    str,
+    _pattern(r"[a-z][a-z0-9-]{0,30}[a-z0-9]|[a-z]", "lowercase letters, digits and '-', starting with a letter, 1-32 characters"),
+    Field(json_schema_extra={"pattern": "^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$"}),
+]
+Family = Annotated[
+    str,
+    _pattern(r"[A-Za-z0-9_-]{1,255}", "letters, digits, '-' and '_', 1-255 characters"),
+]
+Port = Annotated[int, *_range(1, 65535)]
+Tags = dict[
+    Annotated[str, _pattern(r"[\w .:/=+@-]{1,128}", "1-128 letters, digits, spaces and _.:/=+-@")],
+    Annotated[str, _pattern(r"[\w .:/=+@-]{0,256}", "0-256 letters, digits, spaces and _.:/=+-@")],
+]
+EnvName = Annotated[str, _pattern(r"[A-Za-z_][A-Za-z0-9_]{0,254}", "a letter or '_' followed by letters, digits and '_'")]
+
+#: Environment variable names that look like secrets: those belong in ``secrets:`` (SEC-4).
+SECRET_LOOKING = re.compile(r"PASSWORD|PASSWD|TOKEN|SECRET|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|(^|_)KEY($|_)", re.IGNORECASE)
+
+
+def _no_secret_looking_names(env: dict[str, str]) -> dict[str, str]:
+    bad = sorted(name for name in env if SECRET_LOOKING.search(name))
+    if bad:
+        raise ValueError(
+            f"{', '.join(bad)} look like secrets and would be stored in plain text in the task definition; "
+            "allowed: put them under the container's 'secrets:' (Secrets Manager or SSM Parameter Store, SEC-4/SEC-5)"
+        )
+    return env
+
+
+class EnvironmentSpec(_Model):
+    """Where the platform is deployed."""
+
+    name: Name = Field(description="Environment name, e.g. dev or prod; used in stage and stack names.")
+    production: bool = Field(
+        default=False,
+        description="Production keeps stateful resources on delete and turns on deletion protection. Default: false.",
+    )
+    account: Annotated[str, _pattern(r"\d{12}", "12 digits")] | None = Field(
+        default=None, description="AWS account ID. Default: the account of the CLI's credentials at deploy time."
+    )
+    region: Annotated[str, _pattern(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d", "a region name such as ap-northeast-1")] = Field(
+        default="ap-northeast-1", description="AWS region. Default: ap-northeast-1."
+    )
+    availability_zones: list[Annotated[str, _pattern(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d[a-z]", "an AZ name such as ap-northeast-1a")]] = Field(
+        min_length=2,
+        max_length=6,
+        description="AZ names the VPC spans (at least two, HA-2). Naming them avoids an AWS lookup at synthesis.",
+    )
+
+
+class NetworkSpec(_Model):
+    """The VPC: public subnets for load balancers, private subnets for web and for batch tasks (SEC-1)."""
+
+    cidr: Annotated[str, _check(limits.check_vpc_cidr)] = Field(
+        default="10.0.0.0/16", description="IPv4 CIDR of the VPC, /16 to /20. Default: 10.0.0.0/16."
+    )
+    nat_gateways: int | None = Field(
+        default=None,
+        description="NAT gateways for private-subnet egress. Default: one per AZ in production, 1 otherwise.",
+    )
+
+
+class ClusterSpec(_Model):
+    name: str | None = Field(default=None, description="Value of the cluster's Name tag (CLI-4). Default: '<app>-<environment>'.")
+
+
+class LogsSpec(_Model):
+    retention_days: Annotated[int, _check(limits.check_log_retention)] = Field(
+        default=365, description="Retention of every log group the platform creates, in days. Default: 365."
+    )
+
+
+class SecretRef(_Model):
+    """A container secret: exactly one source."""
+
+    secrets_manager: str | None = Field(default=None, description="Secrets Manager secret ARN (optionally ':json-key::').")
+    ssm_parameter: str | None = Field(default=None, description="SSM parameter name (/path/name) or ARN.")
+
+    @model_validator(mode="after")
+    def _exactly_one_source(self) -> SecretRef:
+        if (self.secrets_manager is None) == (self.ssm_parameter is None):
+            raise ValueError("give exactly one of 'secrets_manager' (a secret ARN) or 'ssm_parameter' (a parameter name)")
+        return self
+
+
+class ContainerSpec(_Model):
+    name: Name = Field(description="Container name, unique within its task definition.")
+    image: Annotated[str, _pattern(r"[^\s]{1,1024}", "an image reference without spaces, e.g. nginx:1.27 or an ECR URI")] = Field(
+        description="Image reference (registry/repository:tag or @digest)."
+    )
+    port: Port | None = Field(default=None, description="Container port the task listens on. Default: none.")
+    protocol: Literal["tcp", "udp"] = Field(default="tcp", description="Port protocol. Default: tcp.")
+    essential: bool = Field(default=True, description="Stop the task when this container stops. Default: true.")
+    command: list[str] | None = Field(default=None, description="Overrides the image's CMD. Default: the image's.")
+    cpu: Annotated[int, *_range(0, 16384)] | None = Field(default=None, description="CPU units reserved for the container. Default: none (shares the task's).")
+    memory: Annotated[int, *_range(6, 122880)] | None = Field(
+        default=None, description="Hard memory limit of the container in MiB. Default: none (the task's memory)."
+    )
+    environment: Annotated[dict[EnvName, str], AfterValidator(_no_secret_looking_names)] = Field(
+        default_factory=dict, description="Plain environment variables; names that look secret are refused (use secrets)."
+    )
+    secrets: dict[EnvName, SecretRef] = Field(
+        default_factory=dict, description="Environment variables injected from Secrets Manager or SSM Parameter Store."
+    )
+
+
+Containers = Annotated[
+    list[ContainerSpec],
+    Field(min_length=1, max_length=limits.MAX_CONTAINERS_PER_TASK),
+    _check(lambda cs: None if len(cs) <= limits.MAX_CONTAINERS_PER_TASK else
+           f"{len(cs)} containers; allowed: at most {limits.MAX_CONTAINERS_PER_TASK} per task definition (LIM-2)"),
+]
+
+
+class _WorkloadSpec(_Model):
+    name: Name = Field(description="Workload name, unique in the spec.")
+    family: Family | None = Field(default=None, description="Task definition family. Default: the workload name.")
+    cpu: Annotated[int, _check(limits.check_fargate_cpu)] = Field(default=256, description="Task CPU units (Fargate sizes). Default: 256.")
+    memory: int = Field(default=512, description="Task memory in MiB; must pair with cpu (Fargate sizes). Default: 512.")
+    containers: Containers = Field(description="1 to 10 containers (LIM-2).")
+    tags: Tags = Field(default_factory=dict, description="Tags for this workload's resources.")
+
+    @property
+    def task_family(self) -> str:
+        return self.family or self.name
+
+
+class HealthCheckSpec(_Model):
+    """Target-group health check and the service's grace period (BP-2)."""
+
+    path: Annotated[str, _pattern(r"/[\x21-\x7e]{0,1023}", "a path starting with '/'")] = Field(default="/", description="Default: /.")
+    interval_seconds: Annotated[int, *_range(5, 300)] = Field(default=30, description="Default: 30.")
+    timeout_seconds: Annotated[int, *_range(2, 120)] = Field(default=5, description="Default: 5.")
+    healthy_threshold: Annotated[int, *_range(2, 10)] = Field(default=2, description="Default: 2.")
+    unhealthy_threshold: Annotated[int, *_range(2, 10)] = Field(default=3, description="Default: 3.")
+    healthy_http_codes: Annotated[str, _pattern(r"\d{3}(-\d{3})?(,\d{3}(-\d{3})?)*", "codes or ranges such as 200 or 200-399")] = Field(
+        default="200-399", description="Default: 200-399."
+    )
+    grace_period_seconds: Annotated[int, *_range(0, 7200)] = Field(
+        default=60, description="Seconds ECS ignores failing health checks after a task starts. Default: 60."
+    )
+
+
+class LoadBalancerSpec(_Model):
+    """How a web service is exposed. Exposure is always an explicit decision."""
+
+    public: bool = Field(description="true: internet-facing ALB in public subnets; false: internal ALB. Required.")
+    https: bool = Field(description="true needs certificate_arn; false must be said explicitly (HTTP only). Required.")
+    certificate_arn: str | None = Field(default=None, description="ACM certificate ARN in the environment's region, for https: true.")
+    container: Name | None = Field(default=None, description="Container receiving traffic. Default: the first container with a port.")
+
+
+class ServiceSpec(_WorkloadSpec):
+    """A long-running web/API service on Fargate behind an ALB (USE-1)."""
+
+    desired_count: Annotated[int, *_range(2, limits.MAX_TASKS_PER_SERVICE, "HA-3: at least two tasks across AZs; LIM-3: at most 5,000 tasks per service")] = Field(
+        default=2, description="Tasks kept running, spread over AZs. Default: 2."
+    )
+    subnets: Annotated[str, _check(lambda v: None if v == "web" else
+                                   f"{v!r} is not allowed; allowed: 'web' (tasks run in the dedicated private web subnets, never public ones, SEC-1)")] = Field(
+        default="web", description="Subnet group of the tasks. Only 'web'. Default: web."
+    )
+    load_balancer: LoadBalancerSpec = Field(description="ALB exposure of the service. Required.")
+    health_check: HealthCheckSpec = Field(default_factory=HealthCheckSpec)
+
+
+class JobSpec(_WorkloadSpec):
+    """A batch job: runs to completion on a schedule or on demand, then uses nothing (USE-3)."""
+
+    schedule: Annotated[str, _check(limits.check_schedule)] | None = Field(
+        default=None, description="EventBridge Scheduler expression, rate(...) or cron(...). Default: none (on demand only)."
+    )
+    timezone: Annotated[str, _check(limits.check_time_zone)] = Field(default="UTC", description="IANA time zone of the schedule. Default: UTC.")
+    count: Annotated[int, *_range(1, limits.RUN_TASK_MAX_COUNT_PER_CALL, "RunTask starts at most 10 tasks per call, LIM-3")] = Field(
+        default=1, description="Tasks started per run. Default: 1."
+    )
+    capacity: Literal["FARGATE", "FARGATE_SPOT"] = Field(default="FARGATE", description="Capacity provider. Default: FARGATE.")
+    subnets: Annotated[str, _check(lambda v: None if v == "batch" else
+                                   f"{v!r} is not allowed; allowed: 'batch' (jobs run in the dedicated private batch subnets, SEC-1)")] = Field(
+        default="batch", description="Subnet group of the tasks. Only 'batch'. Default: batch."
+    )
+
+
+class Spec(_Model):
+    """A whole platform: one environment, its network, cluster, services and jobs."""
+
+    app: Name = Field(description="Application name; prefixes stack names.")
+    environment: EnvironmentSpec
+    network: NetworkSpec = Field(default_factory=NetworkSpec)
+    cluster: ClusterSpec = Field(default_factory=ClusterSpec)
+    logs: LogsSpec = Field(default_factory=LogsSpec)
+    services: list[ServiceSpec] = Field(default_factory=list, max_length=limits.MAX_SERVICES_PER_CLUSTER)
+    jobs: list[JobSpec] = Field(default_factory=list)
+    tags: Tags = Field(default_factory=dict, description="Tags applied to every resource.")
+
+    @property
+    def cluster_name_tag(self) -> str:
+        return self.cluster.name or f"{self.app}-{self.environment.name}"
+
+    @property
+    def nat_gateways(self) -> int:
+        if self.network.nat_gateways is not None:
+            return self.network.nat_gateways
+        return len(self.environment.availability_zones) if self.environment.production else 1

@@ -1,0 +1,125 @@
+"""WorkloadStack: the cluster with the spec's web services and batch jobs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import CfnOutput, Stack, Tags
+from aws_cdk import aws_certificatemanager as acm
+from constructs import Construct
+
+from ecs_platform.constructs.batch_job import BatchJob, BatchJobProps, JobSchedule
+from ecs_platform.constructs.cluster import Cluster, ClusterProps
+from ecs_platform.constructs.encryption_key import EncryptionKey
+from ecs_platform.constructs.log_buckets import LogBuckets
+from ecs_platform.constructs.load_balancer import LoadBalancer, LoadBalancerProps
+from ecs_platform.constructs.network import Network
+from ecs_platform.constructs.web_service import HealthCheckProps, WebService, WebServiceProps
+from ecs_platform.spec.checks import traffic_container
+from ecs_platform.spec.models import JobSpec, ServiceSpec, Spec
+from ecs_platform.stacks.settings import container_props, removal_policy, retention
+from aws_cdk import Duration
+
+
+class WorkloadStack(Stack):
+    """Cluster, one ALB + WebService per service, one BatchJob per job."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, spec: Spec, network: Network, **kwargs: Any) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        self.spec = spec
+        self.network = network
+        self.key = EncryptionKey(self, "Key", description=f"{spec.app} workloads: logs, queues", removal_policy=removal_policy(spec))
+        self.cluster = Cluster(self, "Cluster", props=ClusterProps(vpc=network.vpc, name_tag=spec.cluster_name_tag)).cluster
+        CfnOutput(self, "ClusterName", value=self.cluster.cluster_name, description="ECS cluster (CLI-8)")
+        self.log_buckets = LogBuckets(self, "LoadBalancerLogs") if spec.services else None
+        self.services = {s.name: self._service(s) for s in spec.services}
+        self.jobs = {j.name: self._job(j) for j in spec.jobs}
+
+    def _service(self, spec: ServiceSpec) -> WebService:
+        scope = Construct(self, f"Service-{spec.name}")
+        lb = spec.load_balancer
+        load_balancer = LoadBalancer(
+            scope,
+            "LoadBalancer",
+            props=LoadBalancerProps(
+                vpc=self.network.vpc,
+                internet_facing=lb.public,
+                vpc_subnets=self.network.public_subnets if lb.public else self.network.web_subnets,
+                certificate=acm.Certificate.from_certificate_arn(scope, "Certificate", lb.certificate_arn)
+                if lb.certificate_arn
+                else None,
+                deletion_protection=self.spec.environment.production,
+                access_logs_bucket=self.log_buckets.access_logs if self.log_buckets else None,
+                access_logs_prefix=spec.name,
+                security_group_name=f"{spec.name}-alb",
+            ),
+        )
+        hc = spec.health_check
+        service = WebService(
+            scope,
+            "WebService",
+            props=WebServiceProps(
+                cluster=self.cluster,
+                load_balancer=load_balancer,
+                containers=[container_props(scope, spec.name, c) for c in spec.containers],
+                encryption_key=self.key,
+                vpc_subnets=self.network.web_subnets,
+                family=spec.task_family,
+                service_name=spec.name,
+                cpu=spec.cpu,
+                memory_limit_mib=spec.memory,
+                desired_count=spec.desired_count,
+                target_container=traffic_container(spec).name,
+                health_check=HealthCheckProps(
+                    path=hc.path,
+                    interval=Duration.seconds(hc.interval_seconds),
+                    timeout=Duration.seconds(hc.timeout_seconds),
+                    healthy_threshold_count=hc.healthy_threshold,
+                    unhealthy_threshold_count=hc.unhealthy_threshold,
+                    healthy_http_codes=hc.healthy_http_codes,
+                ),
+                health_check_grace_period=Duration.seconds(hc.grace_period_seconds),
+                log_retention=retention(self.spec),
+                removal_policy=removal_policy(self.spec),
+            ),
+        )
+        _tag(scope, spec.tags)
+        scheme = "https" if load_balancer.https else "http"
+        CfnOutput(scope, "Url", value=f"{scheme}://{load_balancer.load_balancer.load_balancer_dns_name}",
+                  description=f"{spec.name}: load balancer URL")
+        CfnOutput(scope, "ServiceName", value=service.service.service_name, description=f"{spec.name}: ECS service (CLI-8)")
+        CfnOutput(scope, "TaskDefinition", value=service.task_definition.task_definition_arn,
+                  description=f"{spec.name}: task definition (CLI-8)")
+        return service
+
+    def _job(self, spec: JobSpec) -> BatchJob:
+        scope = Construct(self, f"Job-{spec.name}")
+        job = BatchJob(
+            scope,
+            "BatchJob",
+            props=BatchJobProps(
+                cluster=self.cluster,
+                containers=[container_props(scope, spec.name, c) for c in spec.containers],
+                encryption_key=self.key,
+                vpc_subnets=self.network.batch_subnets,
+                family=spec.task_family,
+                name=spec.name,
+                cpu=spec.cpu,
+                memory_limit_mib=spec.memory,
+                count=spec.count,
+                capacity_provider=spec.capacity,
+                schedule=JobSchedule(expression=spec.schedule, time_zone=spec.timezone) if spec.schedule else None,
+                log_retention=retention(self.spec),
+                removal_policy=removal_policy(self.spec),
+            ),
+        )
+        _tag(scope, spec.tags)
+        CfnOutput(scope, "RunTaskCommand", value=job.run_task_command, description=f"{spec.name}: run it now (CLI-7)")
+        CfnOutput(scope, "TaskDefinition", value=job.task_definition.task_definition_arn,
+                  description=f"{spec.name}: task definition (CLI-8)")
+        return job
+
+
+def _tag(scope: Construct, tags: dict[str, str]) -> None:
+    for key, value in tags.items():
+        Tags.of(scope).add(key, value)
