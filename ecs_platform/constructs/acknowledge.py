@@ -7,14 +7,30 @@ off, so a test can prove that every acknowledgement matches a real finding.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from aws_cdk import Acknowledgment, Validations
 from constructs import IConstruct
 
 CONTEXT_KEY = "ecs-platform:acknowledge"
 
+#: The compliance packs that share rule names (``<pack>-<Rule>``).
+NIST = "NIST.800.53.R5"
+HIPAA = "HIPAA.Security"
+PCI = "PCI.DSS.321"
+COMPLIANCE_PACKS = (NIST, HIPAA, PCI)
+
 
 def acknowledge(scope: IConstruct, rule_id: str, reason: str) -> None:
-    """Acknowledge cdk-nag finding ``rule_id`` (e.g. ``AwsSolutions-EC23``) on ``scope``."""
+    """Acknowledge the cdk-nag finding ``rule_id`` (``AwsSolutions-EC23``, ``NIST.800.53.R5-ALBWAFEnabled``,
+    ``AwsSolutions-IAM5[Resource::...]``) on ``scope`` and everything below it."""
     if str(scope.node.try_get_context(CONTEXT_KEY)).lower() == "false":
         return
-    Validations.of(scope).acknowledge(Acknowledgment(id=rule_id, reason=reason))
+    pack = rule_id.split("-", 1)[0]
+    Validations.of(scope).acknowledge(Acknowledgment(id=f"{pack}::{rule_id}", reason=reason))
+
+
+def acknowledge_rule(scope: IConstruct, rule: str, reason: str, packs: Iterable[str] = COMPLIANCE_PACKS) -> None:
+    """Acknowledge ``rule`` (``S3DefaultEncryptionKMS``) of each compliance pack in ``packs``."""
+    for pack in packs:
+        acknowledge(scope, f"{pack}-{rule}", reason)

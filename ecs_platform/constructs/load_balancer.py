@@ -11,7 +11,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
-from ecs_platform.constructs.acknowledge import acknowledge
+from ecs_platform.constructs.acknowledge import HIPAA, NIST, PCI, acknowledge_rule
 from ecs_platform.constructs.log_buckets import LogBuckets
 from ecs_platform.constructs.security_groups import LoadBalancerSecurityGroup
 
@@ -83,20 +83,19 @@ class LoadBalancer(Construct):
             self.listener = self.load_balancer.add_listener(
                 "Http", protocol=elbv2.ApplicationProtocol.HTTP, port=80, open=False
             )
-            for pack in ("NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321"):
-                for rule in ("ALBHttpToHttpsRedirection", "ELBv2ACMCertificateRequired"):
-                    acknowledge(self.listener, f"{pack}::{pack}-{rule}",
-                                "The spec chose https: false (no certificate): traffic is plain HTTP; see README, 'HTTP only'.")
+            for rule in ("ALBHttpToHttpsRedirection", "ELBv2ACMCertificateRequired"):
+                acknowledge_rule(self.listener, rule,
+                                 "No certificate was given (https: false): traffic is plain HTTP; see README, 'HTTP only'.")
         if props.web_acl_arn is not None:
             wafv2.CfnWebACLAssociation(
                 self, "WebAcl", resource_arn=self.load_balancer.load_balancer_arn, web_acl_arn=props.web_acl_arn
             )
         else:
-            for pack in ("NIST.800.53.R5", "PCI.DSS.321"):
-                acknowledge(self.load_balancer, f"{pack}::{pack}-ALBWAFEnabled",
-                            "No web ACL named for this load balancer (web_acl_arn); WAF is the owner's choice and cost.")
+            acknowledge_rule(self.load_balancer, "ALBWAFEnabled",
+                             "No web ACL named for this load balancer (web_acl_arn); WAF is the owner's choice and cost.",
+                             packs=(NIST, PCI))
         if not props.deletion_protection:
-            for pack in ("NIST.800.53.R5", "HIPAA.Security"):
-                acknowledge(self.load_balancer, f"{pack}::{pack}-ELBDeletionProtectionEnabled",
-                            "Non-production environment: the load balancer may be deleted with its stack.")
+            acknowledge_rule(self.load_balancer, "ELBDeletionProtectionEnabled",
+                             "Non-production environment: the load balancer may be deleted with its stack.",
+                             packs=(NIST, HIPAA))
 

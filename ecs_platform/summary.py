@@ -1,0 +1,104 @@
+"""One-screen summary of a synthesized cloud assembly: stacks, resources, cdk-nag result.
+
+    python -m ecs_platform.summary [cdk.out]
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+#: Plugin reports that are not cdk-nag packs.
+_NOT_NAG = {"CloudFormation Validate"}
+
+
+@dataclass
+class StackSummary:
+    display_name: str
+    stack_name: str
+    resources: Counter[str]
+
+
+@dataclass
+class NagSummary:
+    pack: str
+    findings: list[tuple[str, str]] = field(default_factory=list)
+    acknowledged: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _read(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def stacks(outdir: Path) -> list[StackSummary]:
+    """Every CloudFormation stack of the assembly, nested stage assemblies included."""
+    found: list[StackSummary] = []
+    manifest = _read(outdir / "manifest.json")
+    for artifact in manifest.get("artifacts", {}).values():
+        props = artifact.get("properties", {})
+        if artifact["type"] == "cdk:cloud-assembly":
+            found += stacks(outdir / props["directoryName"])
+        elif artifact["type"] == "aws:cloudformation:stack":
+            template = _read(outdir / props["templateFile"])
+            found.append(
+                StackSummary(
+                    display_name=artifact.get("displayName", props.get("stackName", "?")),
+                    stack_name=props.get("stackName", "?"),
+                    resources=Counter(r["Type"] for r in template.get("Resources", {}).values()),
+                )
+            )
+    return found
+
+
+def nag(outdir: Path) -> list[NagSummary]:
+    report = outdir / "validation-report.json"
+    if not report.exists():
+        return []
+    result = []
+    for plugin in _read(report)["pluginReports"]:
+        if plugin["pluginName"] in _NOT_NAG:
+            continue
+        summary = NagSummary(pack=plugin["pluginName"])
+        for key, into in (("violations", summary.findings), ("suppressedViolations", summary.acknowledged)):
+            for violation in plugin.get(key, []):
+                for construct in violation["violatingConstructs"]:
+                    into.append((violation["ruleName"], construct["constructPath"]))
+        result.append(summary)
+    return result
+
+
+def render(outdir: Path) -> str:
+    lines = [f"Synthesized {outdir}/"]
+    all_stacks = stacks(outdir)
+    for stack in all_stacks:
+        total = sum(stack.resources.values())
+        top = ", ".join(f"{kind.split('::', 1)[1]} {n}" for kind, n in stack.resources.most_common(5))
+        lines.append(f"  {stack.display_name:<18} {stack.stack_name:<28} {total:>4} resources  ({top}, ...)")
+    lines.append(f"  {len(all_stacks)} stacks, {sum(sum(s.resources.values()) for s in all_stacks)} resources (limit: 500 per stack)")
+    packs = nag(outdir)
+    if not packs:
+        lines.append("cdk-nag: no validation report (synthesized without the rule packs?)")
+    for pack in packs:
+        rules = len({rule.split("[")[0] for rule, _ in pack.acknowledged})
+        status = "PASS" if not pack.findings else f"FAIL: {len(pack.findings)} unacknowledged"
+        lines.append(f"cdk-nag {pack.pack:<16} {status:<12} {len(pack.acknowledged):>3} acknowledged over {rules} rules")
+        lines += [f"    {rule}  {path}" for rule, path in pack.findings]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    outdir = Path(args[0] if args else "cdk.out")
+    if not (outdir / "manifest.json").exists():
+        print(f"no cloud assembly in {outdir}/ (run make synth first)", file=sys.stderr)
+        return 1
+    print(render(outdir))
+    return 1 if any(p.findings for p in nag(outdir)) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
