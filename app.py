@@ -7,8 +7,6 @@ the value and what is allowed, and exit status 1; nothing is synthesized.
 
 from __future__ import annotations
 
-import sys
-
 from aws_cdk import App
 
 from ecs_platform.app_builder import add_platform
@@ -21,7 +19,7 @@ DEFAULT_SPEC = "specs/default.yaml"
 def main() -> None:
     app = App()
     spec_path = app.node.try_get_context("spec") or DEFAULT_SPEC
-    with report_and_exit(spec_path):
+    with report_and_exit(spec_path, app.outdir):
         spec = load_spec(spec_path)
         add_platform(app, spec)
         app.synth()
@@ -29,4 +27,3 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
-    sys.exit(0)

@@ -78,7 +78,9 @@ class LoadBalancer(Construct):
                 ssl_policy=props.ssl_policy,
                 open=False,
             )
-            self.load_balancer.add_redirect(source_port=80, target_port=443, open=False)
+            redirect = self.load_balancer.add_redirect(source_port=80, target_port=443, open=False)
+            acknowledge_rule(redirect, "ELBv2ACMCertificateRequired",
+                             "This HTTP listener only answers with a redirect to HTTPS; it serves no content to encrypt.")
         else:
             self.listener = self.load_balancer.add_listener(
                 "Http", protocol=elbv2.ApplicationProtocol.HTTP, port=80, open=False

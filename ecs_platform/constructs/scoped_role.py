@@ -9,6 +9,22 @@ from aws_cdk import Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from ecs_platform.constructs.acknowledge import acknowledge
+
+
+#: The one place that lists actions AWS offers no resource-level permission for: granted on
+#: ``*`` (and acknowledged for cdk-nag IAM5 with this reason), never anything else on ``*``.
+RESOURCE_WILDCARD_ONLY: Mapping[str, str] = {
+    "ecr:GetAuthorizationToken": "ecr:GetAuthorizationToken has no resource-level permission (the token is per registry login).",
+    "cloudwatch:PutMetricData": "cloudwatch:PutMetricData has no resource-level permission; it is limited by the cloudwatch:namespace condition.",
+    "xray:PutTraceSegments": "X-Ray trace APIs have no resource-level permission.",
+    "xray:PutTelemetryRecords": "X-Ray trace APIs have no resource-level permission.",
+    "ssmmessages:CreateControlChannel": "ECS Exec's Session Manager channels have no resource-level permission.",
+    "ssmmessages:CreateDataChannel": "ECS Exec's Session Manager channels have no resource-level permission.",
+    "ssmmessages:OpenControlChannel": "ECS Exec's Session Manager channels have no resource-level permission.",
+    "ssmmessages:OpenDataChannel": "ECS Exec's Session Manager channels have no resource-level permission.",
+}
+
 
 class ScopedRole(iam.Role):
     """An :class:`iam.Role` that collects every grant in one customer-managed policy.
@@ -18,6 +34,10 @@ class ScopedRole(iam.Role):
     ``add_to_principal_policy`` / ``add_to_policy``, lands here instead in a single
     ``AWS::IAM::ManagedPolicy`` named ``Policy`` under this role, created on the first
     grant (a role without grants has no policy). No AWS managed policy is attached.
+
+    A statement on resource ``*`` is accepted only for the actions in
+    :data:`RESOURCE_WILDCARD_ONLY`, and is then acknowledged for cdk-nag with the
+    reason listed there; anything else on ``*`` raises ``ValueError``.
     """
 
     def __init__(
@@ -47,6 +67,15 @@ class ScopedRole(iam.Role):
         if self._scoped_policy is None:
             self._scoped_policy = iam.ManagedPolicy(self, "Policy", roles=[self])
         self._scoped_policy.add_statements(statement)
+        if list(statement.resources) == ["*"]:
+            unscoped = [a for a in statement.actions if a not in RESOURCE_WILDCARD_ONLY]
+            if unscoped:
+                raise ValueError(
+                    f"{self.node.path}: {', '.join(unscoped)} granted on resource '*'; allowed: a resource ARN "
+                    f"('*' only for actions without resource-level permissions: {', '.join(sorted(RESOURCE_WILDCARD_ONLY))})"
+                )
+            reasons = sorted({RESOURCE_WILDCARD_ONLY[a] for a in statement.actions})
+            acknowledge(self._scoped_policy, "AwsSolutions-IAM5[Resource::*]", " ".join(reasons))
         return iam.AddToPrincipalPolicyResult(statement_added=True, policy_dependable=self._scoped_policy)
 
     def add_to_policy(self, statement: iam.PolicyStatement) -> bool:

@@ -195,6 +195,10 @@ class LoadBalancerSpec(_Model):
     https: bool = Field(description="true needs certificate_arn; false must be said explicitly (HTTP only). Required.")
     certificate_arn: str | None = Field(default=None, description="ACM certificate ARN in the environment's region, for https: true.")
     container: Name | None = Field(default=None, description="Container receiving traffic. Default: the first container with a port.")
+    web_acl_arn: Annotated[str, _pattern(r"arn:aws[a-z-]*:wafv2:[a-z0-9-]+:\d{12}:regional/webacl/[\w-]+/[0-9a-f-]{36}",
+                                         "a REGIONAL WAFv2 web ACL ARN")] | None = Field(
+        default=None, description="WAFv2 web ACL (REGIONAL) to associate with the ALB. Default: none."
+    )
 
 
 class ServiceSpec(_WorkloadSpec):

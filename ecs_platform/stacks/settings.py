@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 from aws_cdk import RemovalPolicy
+from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
@@ -43,10 +46,31 @@ def _secret(scope: Construct, construct_id: str, ref: SecretRef) -> ecs.Secret:
     return ecs.Secret.from_ssm_parameter(parameter)
 
 
+_ECR_IMAGE = re.compile(
+    r"(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/(?P<repo>[a-z0-9._/-]+)(?::(?P<tag>[\w.-]+)|@(?P<digest>sha256:[0-9a-f]{64}))?"
+)
+
+
+def container_image(scope: Construct, construct_id: str, image: str) -> ecs.ContainerImage:
+    """An ECR image becomes a repository reference, so the execution role's pull rights are
+    scoped to that repository (IAM-1); any other registry is pulled by name."""
+    match = _ECR_IMAGE.fullmatch(image)
+    if not match:
+        return ecs.ContainerImage.from_registry(image)
+    partition = "aws-cn" if image.endswith(".cn") or ".amazonaws.com.cn/" in image else "aws"
+    repository = ecr.Repository.from_repository_attributes(
+        scope,
+        construct_id,
+        repository_arn=f"arn:{partition}:ecr:{match['region']}:{match['account']}:repository/{match['repo']}",
+        repository_name=match["repo"],
+    )
+    return ecs.ContainerImage.from_ecr_repository(repository, match["digest"] or match["tag"] or "latest")
+
+
 def container_props(scope: Construct, workload: str, spec: ContainerSpec) -> ContainerProps:
     return ContainerProps(
         name=spec.name,
-        image=ecs.ContainerImage.from_registry(spec.image),
+        image=container_image(scope, f"{workload}-{spec.name}-Image", spec.image),
         port=spec.port,
         protocol=ecs.Protocol.TCP if spec.protocol == "tcp" else ecs.Protocol.UDP,
         essential=spec.essential,

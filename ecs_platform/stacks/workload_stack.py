@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import CfnOutput, Stack, Tags
+from aws_cdk import CfnOutput, Duration, Stack, Tags
 from aws_cdk import aws_certificatemanager as acm
 from constructs import Construct
 
@@ -18,7 +18,6 @@ from ecs_platform.constructs.web_service import HealthCheckProps, WebService, We
 from ecs_platform.spec.checks import traffic_container
 from ecs_platform.spec.models import JobSpec, ServiceSpec, Spec
 from ecs_platform.stacks.settings import container_props, removal_policy, retention
-from aws_cdk import Duration
 
 
 class WorkloadStack(Stack):
@@ -30,7 +29,7 @@ class WorkloadStack(Stack):
         self.network = network
         self.key = EncryptionKey(self, "Key", description=f"{spec.app} workloads: logs, queues", removal_policy=removal_policy(spec))
         self.cluster = Cluster(self, "Cluster", props=ClusterProps(vpc=network.vpc, name_tag=spec.cluster_name_tag)).cluster
-        CfnOutput(self, "ClusterName", value=self.cluster.cluster_name, description="ECS cluster (CLI-8)")
+        _output(self, "ClusterName", self.cluster.cluster_name, "ECS cluster (CLI-8)")
         self.log_buckets = LogBuckets(self, "LoadBalancerLogs") if spec.services else None
         self.services = {s.name: self._service(s) for s in spec.services}
         self.jobs = {j.name: self._job(j) for j in spec.jobs}
@@ -51,6 +50,7 @@ class WorkloadStack(Stack):
                 deletion_protection=self.spec.environment.production,
                 access_logs_bucket=self.log_buckets.access_logs if self.log_buckets else None,
                 access_logs_prefix=spec.name,
+                web_acl_arn=lb.web_acl_arn,
                 security_group_name=f"{spec.name}-alb",
             ),
         )
@@ -85,11 +85,12 @@ class WorkloadStack(Stack):
         )
         _tag(scope, spec.tags)
         scheme = "https" if load_balancer.https else "http"
-        CfnOutput(scope, "Url", value=f"{scheme}://{load_balancer.load_balancer.load_balancer_dns_name}",
-                  description=f"{spec.name}: load balancer URL")
-        CfnOutput(scope, "ServiceName", value=service.service.service_name, description=f"{spec.name}: ECS service (CLI-8)")
-        CfnOutput(scope, "TaskDefinition", value=service.task_definition.task_definition_arn,
-                  description=f"{spec.name}: task definition (CLI-8)")
+        name = output_prefix(spec.name)
+        _output(scope, f"{name}Url", f"{scheme}://{load_balancer.load_balancer.load_balancer_dns_name}",
+                f"{spec.name}: load balancer URL")
+        _output(scope, f"{name}ServiceName", service.service.service_name, f"{spec.name}: ECS service (CLI-8)")
+        _output(scope, f"{name}TaskDefinition", service.task_definition.task_definition_arn,
+                f"{spec.name}: task definition (CLI-8)")
         return service
 
     def _job(self, spec: JobSpec) -> BatchJob:
@@ -114,10 +115,20 @@ class WorkloadStack(Stack):
             ),
         )
         _tag(scope, spec.tags)
-        CfnOutput(scope, "RunTaskCommand", value=job.run_task_command, description=f"{spec.name}: run it now (CLI-7)")
-        CfnOutput(scope, "TaskDefinition", value=job.task_definition.task_definition_arn,
-                  description=f"{spec.name}: task definition (CLI-8)")
+        name = output_prefix(spec.name)
+        _output(scope, f"{name}RunTaskCommand", job.run_task_command, f"{spec.name}: run it now (CLI-7)")
+        _output(scope, f"{name}TaskDefinition", job.task_definition.task_definition_arn, f"{spec.name}: task definition (CLI-8)")
         return job
+
+
+def output_prefix(workload: str) -> str:
+    """Stable output names for a workload: ``my-service`` -> ``MyService`` (``MyServiceUrl``, ...)."""
+    return "".join(part.capitalize() for part in workload.split("-"))
+
+
+def _output(scope: Construct, name: str, value: str, description: str) -> None:
+    """A stack output whose logical ID is ``name`` exactly, so tools can read it by name."""
+    CfnOutput(scope, name, value=value, description=description).override_logical_id(name)
 
 
 def _tag(scope: Construct, tags: dict[str, str]) -> None:
