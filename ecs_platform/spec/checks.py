@@ -118,6 +118,17 @@ def https_has_certificate(spec: Spec) -> Iterator[Issue]:
                 yield f"{path}.certificate_arn", f"the certificate is in {match.group(2)}; allowed: a certificate in the environment's region {env.region} (an ALB uses certificates of its own region)"
 
 
+def web_acl_in_region(spec: Spec) -> Iterator[Issue]:
+    region = spec.environment.region
+    for i, service in enumerate(spec.services):
+        arn = service.load_balancer.web_acl_arn
+        if arn is not None and arn.split(":")[3] != region:
+            yield (
+                f"services[{i}].load_balancer.web_acl_arn",
+                f"the web ACL is in {arn.split(':')[3]}; allowed: a REGIONAL web ACL in the environment's region {region}",
+            )
+
+
 def availability_zones(spec: Spec) -> Iterator[Issue]:
     env = spec.environment
     zones = env.availability_zones
@@ -155,6 +166,7 @@ CHECKS: tuple[Check, ...] = (
     essential_container,
     service_has_target,
     https_has_certificate,
+    web_acl_in_region,
     task_definition_size,
 )
 

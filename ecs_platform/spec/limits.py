@@ -106,8 +106,8 @@ def check_log_retention(days: int) -> str | None:
 
 # --- schedules (EventBridge Scheduler syntax) ---------------------------------------
 
-_RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
-_CRON = re.compile(r"^cron\((.*)\)$")
+_RATE = re.compile(r"rate\((\d+) (minute|minutes|hour|hours|day|days)\)")
+_CRON = re.compile(r"cron\(([^\n]*)\)")
 _MONTHS = "JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC"
 _DAYS = "SUN|MON|TUE|WED|THU|FRI|SAT"
 
@@ -136,7 +136,7 @@ SCHEDULE_HELP = (
 
 def check_schedule(expression: str) -> str | None:
     """Validate an EventBridge Scheduler ``rate(...)`` or ``cron(...)`` expression."""
-    rate = _RATE.match(expression)
+    rate = _RATE.fullmatch(expression)
     if rate:
         amount, unit = int(rate.group(1)), rate.group(2)
         if amount < 1:
@@ -144,14 +144,14 @@ def check_schedule(expression: str) -> str | None:
         if (amount == 1) != (not unit.endswith("s")):
             return f"{expression!r}: use the singular unit for 1 and the plural otherwise; {SCHEDULE_HELP}"
         return None
-    cron = _CRON.match(expression)
+    cron = _CRON.fullmatch(expression)
     if not cron:
         return f"{expression!r} is not a schedule expression; {SCHEDULE_HELP}"
     fields = cron.group(1).split()
     if len(fields) != 6:
         return f"{expression!r} has {len(fields)} cron fields, not 6; {SCHEDULE_HELP}"
     for value, (name, pattern, allowed) in zip(fields, _CRON_FIELDS, strict=True):
-        if not re.match(pattern, value):
+        if not re.fullmatch(pattern, value):
             return f"{expression!r}: cron {name} field {value!r} is invalid; allowed: {allowed}"
     day_of_month, day_of_week = fields[2], fields[4]
     if (day_of_month == "?") == (day_of_week == "?"):

@@ -31,7 +31,7 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
     seen: dict[Any, int] = {}
     for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+        key = loader.construct_object(key_node, deep=deep)
         if key in seen:
             raise yaml.constructor.ConstructorError(
                 None, None, f"duplicate key {key!r} (first on line {seen[key] + 1})", key_node.start_mark
@@ -52,18 +52,19 @@ def _path(loc: Sequence[int | str]) -> str:
 
 def _model_at(loc: Sequence[int | str]) -> type[BaseModel] | None:
     """The model class that holds the field at ``loc`` (to list the keys it allows)."""
-    model: Any = Spec
+    model: type[BaseModel] = Spec
     for part in loc:
-        if isinstance(part, int):
-            continue
-        field = model.model_fields.get(part) if isinstance(model, type) and issubclass(model, BaseModel) else None
+        field = model.model_fields.get(part) if isinstance(part, str) else None
         if field is None:
+            continue  # a list index or a key of a user mapping (tags, environment, secrets)
+        inner = _inner_model(field.annotation)
+        if inner is None:
             return None
-        model = _inner_model(field.annotation)
-    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
+        model = inner
+    return model
 
 
-def _inner_model(annotation: Any) -> Any:
+def _inner_model(annotation: Any) -> type[BaseModel] | None:
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation
     for arg in getattr(annotation, "__args__", ()):
@@ -73,32 +74,51 @@ def _inner_model(annotation: Any) -> Any:
     return None
 
 
-def _describe(value: Any) -> str:
+def describe(value: Any) -> str:
+    """A value as it appears in a message: repr, shortened to 60 characters."""
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+_EXPECTED = {
+    "int_type": "an integer (without quotes)",
+    "int_parsing": "an integer (without quotes)",
+    "string_type": "a string",
+    "bool_type": "true or false",
+    "list_type": "a list",
+    "dict_type": "a mapping of keys",
+    "model_type": "a mapping of keys",
+    "model_attributes_type": "a mapping of keys",
+}
+
+
 def _format_error(error: Mapping[str, Any]) -> tuple[str, str]:
-    loc = [p for p in error["loc"] if p not in ("function-after[validate(), str]",)]
-    # pydantic adds the validator/union branch to loc for some errors; keep the data path only.
-    loc = [p for p in loc if not (isinstance(p, str) and ("[" in p or p.startswith("function-")))]
+    # pydantic adds a '[key]' part for errors in a mapping's keys; the data path is enough.
+    loc = [part for part in error["loc"] if part != "[key]"]
     kind, value = error["type"], error.get("input")
     path = _path(loc)
     if kind == "extra_forbidden":
         owner = _model_at(loc[:-1])
-        allowed = ", ".join(owner.model_fields) if owner else "see the spec schema"
+        allowed = ", ".join(owner.model_fields) if owner else "see specs/spec.schema.json"
         return path, f"unknown key; allowed keys: {allowed}"
     if kind == "missing":
-        return path, "required key is missing"
+        owner = _model_at(loc[:-1])
+        field = owner.model_fields.get(str(loc[-1])) if owner else None
+        what = f" ({field.description})" if field is not None and field.description else ""
+        return path, f"required key is missing{what}"
     if kind == "value_error":
         return path, str(error["msg"]).removeprefix("Value error, ")
-    return path, f"{error['msg']}; got {_describe(value)}"
+    if kind in _EXPECTED:
+        return path, f"{describe(value)} is a {type(value).__name__}; allowed: {_EXPECTED[kind]}"
+    return path, f"{error['msg']}; got {describe(value)}"
 
 
 def parse_spec(data: Any, *, source: str = "<spec>") -> Spec:
     """Validate plain data (as loaded from YAML) into a :class:`Spec`, or raise :class:`SpecError`."""
+    if data is None:
+        raise SpecError(source, [("", "the spec is empty; allowed: a mapping with app, environment, services, jobs, ...")])
     if not isinstance(data, Mapping):
-        raise SpecError(source, [("", f"the spec must be a mapping of keys; got {type(data).__name__}")])
+        raise SpecError(source, [("", f"the spec is a {type(data).__name__}; allowed: a mapping with app, environment, ...")])
     try:
         spec = Spec.model_validate(data)
     except ValidationError as error:
@@ -114,11 +134,10 @@ def load_spec(path: str | Path) -> Spec:
     """Read and validate a YAML spec file."""
     source = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        with Path(path).open(encoding="utf-8") as stream:  # a named stream: YAML errors cite the file
+            data = yaml.load(stream, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
     except OSError as error:
         raise SpecError(source, [("", f"cannot read the spec file: {error.strerror}")]) from None
-    try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as error:
         raise SpecError(source, [("", f"not valid YAML: {error}")]) from None
     return parse_spec(data, source=source)

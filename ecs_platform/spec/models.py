@@ -32,9 +32,14 @@ def _check(check: Any) -> AfterValidator:
     return AfterValidator(validate)
 
 
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def _pattern(regex: str, allowed: str) -> AfterValidator:
     compiled = re.compile(regex)
-    return _check(lambda v: None if compiled.fullmatch(v) else f"{v!r} is not valid; allowed: {allowed}")
+    return _check(lambda v: None if compiled.fullmatch(v) else f"{_short(v)} is not valid; allowed: {allowed}")
 
 
 def _range(low: int, high: int, why: str = "") -> Any:
@@ -67,8 +72,9 @@ SECRET_LOOKING = re.compile(r"PASSWORD|PASSWD|TOKEN|SECRET|API_?KEY|PRIVATE_?KEY
 def _no_secret_looking_names(env: dict[str, str]) -> dict[str, str]:
     bad = sorted(name for name in env if SECRET_LOOKING.search(name))
     if bad:
+        subject = f"{bad[0]} looks like a secret" if len(bad) == 1 else f"{', '.join(bad)} look like secrets"
         raise ValueError(
-            f"{', '.join(bad)} look like secrets and would be stored in plain text in the task definition; "
+            f"{subject} and would be stored in plain text in the task definition; "
             "allowed: put them under the container's 'secrets:' (Secrets Manager or SSM Parameter Store, SEC-4/SEC-5)"
         )
     return env
@@ -88,9 +94,12 @@ class EnvironmentSpec(_Model):
     region: Annotated[str, _pattern(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d", "a region name such as ap-northeast-1")] = Field(
         default="ap-northeast-1", description="AWS region. Default: ap-northeast-1."
     )
-    availability_zones: list[Annotated[str, _pattern(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d[a-z]", "an AZ name such as ap-northeast-1a")]] = Field(
-        min_length=2,
-        max_length=6,
+    availability_zones: Annotated[
+        list[Annotated[str, _pattern(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d[a-z]", "an AZ name such as ap-northeast-1a")]],
+        _check(lambda zones: None if 2 <= len(zones) <= 6 else
+               f"{len(zones)} availability zone(s); allowed: 2 to 6 (HA-2: tasks spread over at least two AZs)"),
+        Field(json_schema_extra={"minItems": 2, "maxItems": 6}),
+    ] = Field(
         description="AZ names the VPC spans (at least two, HA-2). Naming them avoids an AWS lookup at synthesis.",
     )
 
@@ -126,7 +135,11 @@ class SecretRef(_Model):
     @model_validator(mode="after")
     def _exactly_one_source(self) -> SecretRef:
         if (self.secrets_manager is None) == (self.ssm_parameter is None):
-            raise ValueError("give exactly one of 'secrets_manager' (a secret ARN) or 'ssm_parameter' (a parameter name)")
+            given = "both" if self.secrets_manager is not None else "neither"
+            raise ValueError(
+                f"{given} of secrets_manager and ssm_parameter given; allowed: exactly one, "
+                "'secrets_manager' (a secret ARN) or 'ssm_parameter' (a parameter name)"
+            )
         return self
 
 
@@ -153,9 +166,9 @@ class ContainerSpec(_Model):
 
 Containers = Annotated[
     list[ContainerSpec],
-    Field(min_length=1, max_length=limits.MAX_CONTAINERS_PER_TASK),
-    _check(lambda cs: None if len(cs) <= limits.MAX_CONTAINERS_PER_TASK else
-           f"{len(cs)} containers; allowed: at most {limits.MAX_CONTAINERS_PER_TASK} per task definition (LIM-2)"),
+    _check(lambda cs: None if 1 <= len(cs) <= limits.MAX_CONTAINERS_PER_TASK else
+           f"{len(cs)} containers; allowed: 1 to {limits.MAX_CONTAINERS_PER_TASK} per task definition (LIM-2)"),
+    Field(json_schema_extra={"minItems": 1, "maxItems": limits.MAX_CONTAINERS_PER_TASK}),
 ]
 
 

@@ -165,7 +165,6 @@ def test_fails_when_schedule_is_invalid(expression: str, why: str) -> None:
     assert "allowed" in message
 
 
-@pytest.mark.xfail(strict=True, reason="limits._RATE/_CRON end in '$', which also matches before a final newline")
 @pytest.mark.parametrize("expression", ["rate(1 day)\n", "cron(0 3 * * ? *)\n"])
 def test_fails_when_schedule_ends_in_a_newline(expression: str) -> None:
     """A YAML block scalar (`schedule: |`) ends in a newline, which EventBridge Scheduler does not accept."""

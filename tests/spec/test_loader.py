@@ -98,6 +98,13 @@ def test_default_spec_environment_and_logs(default: Spec) -> None:
     assert default.tags == {"Project": "ecs-platform"}
 
 
+@pytest.mark.parametrize("spec_file", sorted((ROOT / "specs").glob("*.yaml")), ids=lambda p: p.name)
+def test_every_example_spec_loads(spec_file: Path) -> None:
+    spec = load_spec(spec_file)
+
+    assert spec.services or spec.jobs
+
+
 # --- defaults ------------------------------------------------------------------------------
 
 
@@ -204,7 +211,7 @@ def test_parsed_spec_is_frozen() -> None:
 
 
 def test_parse_spec_names_its_source_in_the_error() -> None:
-    with pytest.raises(SpecError, match=r"^team\.yaml: 1 problem\(s\) in the spec:\n  app: required key is missing$"):
+    with pytest.raises(SpecError, match=r"^team\.yaml: 1 problem\(s\) in the spec:\n  app: required key is missing \(Application name; prefixes stack names\.\)$"):
         parse_spec({k: v for k, v in minimal().items() if k != "app"}, source="team.yaml")
 
 
@@ -229,5 +236,5 @@ def test_strings_are_not_coerced_to_integers() -> None:
     data = minimal()
     data["jobs"][0]["cpu"] = "256"
 
-    with pytest.raises(SpecError, match=r"jobs\[0\]\.cpu: Input should be a valid integer; got '256'"):
+    with pytest.raises(SpecError, match=r"jobs\[0\]\.cpu: '256' is a str; allowed: an integer \(without quotes\)"):
         parse_spec(data)

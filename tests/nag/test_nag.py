@@ -1,0 +1,118 @@
+"""cdk-nag: AwsSolutions, NIST 800-53 R5, HIPAA Security and PCI DSS 3.2.1 run on every
+synthesis; any unacknowledged finding fails it. These tests pin what is acknowledged, so
+a new acknowledgement is a reviewed change, and prove each one matches a real finding."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from aws_cdk import Validations
+
+from ecs_platform.app_builder import NAG_PACKS
+from ecs_platform.constructs.acknowledge import CONTEXT_KEY
+from ecs_platform.spec import load_spec
+from tests.conftest import SPECS, Synthesized, synthesize
+
+EXAMPLES = ("default", "production")
+
+Finding = tuple[str, str]  # (rule ID, construct path)
+
+
+def _findings(report: dict, key: str) -> Counter[Finding]:
+    found: Counter[Finding] = Counter()
+    for plugin in report["pluginReports"]:
+        if plugin["pluginName"] == "CloudFormation Validate":
+            continue
+        for violation in plugin.get(key, []):
+            for construct in violation["violatingConstructs"]:
+                found[(violation["ruleName"], construct["constructPath"])] += 1
+    return found
+
+
+#: Acknowledged rule IDs per example spec. Changing this set is a security review.
+PINNED: dict[str, set[str]] = {
+    "default": {
+        # Internet-facing ALB: 0.0.0.0/0 on 80/443 is its purpose.
+        "AwsSolutions-EC23",
+        # The scheduler's dead-letter queue has no queue of its own.
+        "AwsSolutions-SQS3",
+        # Scheduler tags the tasks it starts: ecs:TagResource on this cluster's tasks.
+        "AwsSolutions-IAM5[Resource::arn:aws:ecs:ap-northeast-1:<AWS::AccountId>:task/<ClusterC2E21B66>/*]",
+        # Public subnets route to the internet gateway (ALB, NAT).
+        *{f"{p}-VPCNoUnrestrictedRouteToIGW" for p in ("NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321")},
+        # Closing the default SG needs a Lambda custom resource with an AWS managed policy.
+        *{f"{p}-VPCDefaultSecurityGroupClosed" for p in ("NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321")},
+        # Log buckets: log delivery writes SSE-S3 only; no replication of operational logs.
+        *{f"{p}-{r}" for p in ("NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321")
+          for r in ("S3DefaultEncryptionKMS", "S3BucketReplicationEnabled")},
+        # https: false in the default spec (no certificate).
+        *{f"{p}-{r}" for p in ("NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321")
+          for r in ("ALBHttpToHttpsRedirection", "ELBv2ACMCertificateRequired")},
+        # No web ACL named; not production (no deletion protection).
+        "NIST.800.53.R5-ALBWAFEnabled", "PCI.DSS.321-ALBWAFEnabled",
+        "NIST.800.53.R5-ELBDeletionProtectionEnabled", "HIPAA.Security-ELBDeletionProtectionEnabled",
+    },
+    "production": {
+        "AwsSolutions-EC23",
+        "AwsSolutions-SQS3",
+        "AwsSolutions-IAM5[Resource::arn:aws:ecs:ap-northeast-1:111122223333:task/<ClusterC2E21B66>/*]",
+        # ECR login token: no resource-level permission exists.
+        "AwsSolutions-IAM5[Resource::*]",
+        # Plain (non-secret) environment values; secrets go through container secrets.
+        "AwsSolutions-ECS2",
+        *{f"{p}-VPCNoUnrestrictedRouteToIGW" for p in ("NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321")},
+        *{f"{p}-VPCDefaultSecurityGroupClosed" for p in ("NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321")},
+        *{f"{p}-{r}" for p in ("NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321")
+          for r in ("S3DefaultEncryptionKMS", "S3BucketReplicationEnabled")},
+        # The HTTP listener only redirects to HTTPS.
+        *{f"{p}-ELBv2ACMCertificateRequired" for p in ("NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321")},
+    },
+}
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_every_pack_ran_and_reports_no_unacknowledged_finding(name: str, synth: Callable[[str], Synthesized]) -> None:
+    report = synth(name).validation_report()
+    ran = {plugin["pluginName"] for plugin in report["pluginReports"]}
+    assert {"AwsSolutions", "NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321"} <= ran
+    assert len(NAG_PACKS) == 4
+    assert _findings(report, "violations") == Counter()
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_acknowledged_rule_ids_are_pinned(name: str, synth: Callable[[str], Synthesized]) -> None:
+    acknowledged = {rule for rule, _ in _findings(synth(name).validation_report(), "suppressedViolations")}
+    assert acknowledged == PINNED[name]
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_every_acknowledgement_matches_a_real_finding(
+    name: str, synth: Callable[[str], Synthesized], tmp_path: Path
+) -> None:
+    """Synthesized with acknowledgements off, the findings are exactly the acknowledged set:
+    no acknowledgement is stale, none covers more than it names."""
+    with pytest.raises(RuntimeError, match="ValidationFailed"):
+        synthesize(load_spec(SPECS / f"{name}.yaml"), tmp_path, context={CONTEXT_KEY: "false"})
+    unacknowledged = _findings(json.loads((tmp_path / "validation-report.json").read_text()), "violations")
+    acknowledged = _findings(synth(name).validation_report(), "suppressedViolations")
+    assert unacknowledged == acknowledged
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_every_acknowledgement_carries_a_reason(name: str, synth: Callable[[str], Synthesized]) -> None:
+    """Each acknowledgement is recorded on its construct with a reason a reviewer can judge."""
+    acknowledged = {
+        rule: reason
+        for construct in synth(name).stage.node.find_all()
+        for entry in construct.node.metadata
+        if entry.type == Validations.ACKNOWLEDGED_RULES_METADATA_KEY
+        for rule, reason in entry.data.items()
+        if not rule.startswith("CloudFormation-Validate::")  # CDK's own, for the literal AZ names
+    }
+    assert {rule.split("::", 1)[1] for rule in acknowledged} == PINNED[name]
+    for rule, reason in acknowledged.items():
+        assert len(reason) > 40, f"{rule}: reason too short to review: {reason!r}"
