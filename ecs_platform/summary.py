@@ -1,6 +1,6 @@
 """One-screen summary of a synthesized cloud assembly: stacks, resources, cdk-nag result.
 
-    python -m ecs_platform.summary [cdk.out]
+python -m ecs_platform.summary [cdk.out]
 """
 
 from __future__ import annotations

@@ -103,9 +103,7 @@ class BatchJob(Construct):
                 permissions_boundary=props.permissions_boundary,
             ),
         )
-        self.security_group = props.security_group or BatchSecurityGroup(
-            self, "SecurityGroup", vpc=props.cluster.vpc, name=self.name
-        )
+        self.security_group = props.security_group or BatchSecurityGroup(self, "SecurityGroup", vpc=props.cluster.vpc, name=self.name)
         selection = props.vpc_subnets
         self.subnet_ids = props.cluster.vpc.select_subnets(
             availability_zones=selection.availability_zones,
@@ -133,8 +131,11 @@ class BatchJob(Construct):
             retention_period=Duration.days(14),
             removal_policy=props.removal_policy,
         )
-        acknowledge(self.dead_letter_queue, "AwsSolutions-SQS3",
-                    "This queue is the schedule's dead-letter queue: it is the end of the line, with no queue of its own.")
+        acknowledge(
+            self.dead_letter_queue,
+            "AwsSolutions-SQS3",
+            "This queue is the schedule's dead-letter queue: it is the end of the line, with no queue of its own.",
+        )
         role = ScopedRole(
             self,
             "SchedulerRole",
@@ -173,7 +174,8 @@ class BatchJob(Construct):
         if isinstance(cluster, ecs.CfnCluster):
             acknowledge(
                 role,
-                f"AwsSolutions-IAM5[Resource::arn:{_or_token(stack.partition, 'AWS::Partition')}:ecs:{stack.region}:{_or_token(stack.account, 'AWS::AccountId')}:task/<{stack.get_logical_id(cluster)}>/*]",
+                f"AwsSolutions-IAM5[Resource::arn:{_or_token(stack.partition, 'AWS::Partition')}:ecs:{stack.region}:"
+                f"{_or_token(stack.account, 'AWS::AccountId')}:task/<{stack.get_logical_id(cluster)}>/*]",
                 "ecs:TagResource on this cluster's tasks (to tag what the schedule starts); task IDs exist only after RunTask.",
             )
 
@@ -196,14 +198,22 @@ class BatchJob(Construct):
             capacity = "--launch-type FARGATE"
         else:
             capacity = f"--capacity-provider-strategy capacityProvider={self.capacity_provider},weight=1"
-        return Fn.join("", [
-            "aws ecs run-task --cluster ", self.cluster.cluster_name,
-            " --task-definition ", self.task.task_definition.family,
-            f" --count {self.count} {capacity}",
-            ' --network-configuration "awsvpcConfiguration={subnets=[', Fn.join(",", self.subnet_ids),
-            "],securityGroups=[", self.security_group.security_group_id, "],assignPublicIp=DISABLED}\"",
-            f" --propagate-tags TASK_DEFINITION --tags key=Name,value={self.name}-manual",
-        ])
+        return Fn.join(
+            "",
+            [
+                "aws ecs run-task --cluster ",
+                self.cluster.cluster_name,
+                " --task-definition ",
+                self.task.task_definition.family,
+                f" --count {self.count} {capacity}",
+                ' --network-configuration "awsvpcConfiguration={subnets=[',
+                Fn.join(",", self.subnet_ids),
+                "],securityGroups=[",
+                self.security_group.security_group_id,
+                '],assignPublicIp=DISABLED}"',
+                f" --propagate-tags TASK_DEFINITION --tags key=Name,value={self.name}-manual",
+            ],
+        )
 
 
 def _or_token(value: str, pseudo: str) -> str:

@@ -18,9 +18,7 @@ class ExecutionRole(EcsTasksRole):
     ``AmazonECSTaskExecutionRolePolicy`` is never attached (IAM-8).
     """
 
-    def __init__(
-        self, scope: Construct, construct_id: str, *, permissions_boundary: iam.IManagedPolicy | None = None
-    ) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, permissions_boundary: iam.IManagedPolicy | None = None) -> None:
         super().__init__(
             scope,
             construct_id,

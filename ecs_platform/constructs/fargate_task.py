@@ -107,9 +107,12 @@ class FargateTask(Construct):
             Tags.of(self.task_definition).add("Name", props.family)
         self.containers = [self._add_container(c) for c in props.containers]
         if any(c.environment for c in props.containers):
-            acknowledge(self.task_definition, "AwsSolutions-ECS2",
-                        "Plain environment values are non-secret settings; credentials go through container secrets "
-                        "(SEC-4/5) and the spec refuses secret-looking variable names.")
+            acknowledge(
+                self.task_definition,
+                "AwsSolutions-ECS2",
+                "Plain environment values are non-secret settings; credentials go through container secrets "
+                "(SEC-4/5) and the spec refuses secret-looking variable names.",
+            )
         self.node.add_validation(_TaskDefinitionSize(self.task_definition))
 
     def _add_container(self, c: ContainerProps) -> ecs.ContainerDefinition:
@@ -146,6 +149,5 @@ class _TaskDefinitionSize:
             "cpu": cfn.cpu,
             "memory": cfn.memory,
         }
-        message = check_task_definition_size(str(cfn.family or self._task_definition.node.path),
-                                             task_definition_bytes(document))
+        message = check_task_definition_size(str(cfn.family or self._task_definition.node.path), task_definition_bytes(document))
         return [message] if message else []

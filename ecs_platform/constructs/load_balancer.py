@@ -79,25 +79,32 @@ class LoadBalancer(Construct):
                 open=False,
             )
             redirect = self.load_balancer.add_redirect(source_port=80, target_port=443, open=False)
-            acknowledge_rule(redirect, "ELBv2ACMCertificateRequired",
-                             "This HTTP listener only answers with a redirect to HTTPS; it serves no content to encrypt.")
-        else:
-            self.listener = self.load_balancer.add_listener(
-                "Http", protocol=elbv2.ApplicationProtocol.HTTP, port=80, open=False
+            acknowledge_rule(
+                redirect,
+                "ELBv2ACMCertificateRequired",
+                "This HTTP listener only answers with a redirect to HTTPS; it serves no content to encrypt.",
             )
+        else:
+            self.listener = self.load_balancer.add_listener("Http", protocol=elbv2.ApplicationProtocol.HTTP, port=80, open=False)
             for rule in ("ALBHttpToHttpsRedirection", "ELBv2ACMCertificateRequired"):
-                acknowledge_rule(self.listener, rule,
-                                 "No certificate was given (https: false): traffic is plain HTTP; see README, 'HTTP only'.")
+                acknowledge_rule(
+                    self.listener,
+                    rule,
+                    "No certificate was given (https: false): traffic is plain HTTP; see README, 'HTTP only'.",
+                )
         if props.web_acl_arn is not None:
-            wafv2.CfnWebACLAssociation(
-                self, "WebAcl", resource_arn=self.load_balancer.load_balancer_arn, web_acl_arn=props.web_acl_arn
-            )
+            wafv2.CfnWebACLAssociation(self, "WebAcl", resource_arn=self.load_balancer.load_balancer_arn, web_acl_arn=props.web_acl_arn)
         else:
-            acknowledge_rule(self.load_balancer, "ALBWAFEnabled",
-                             "No web ACL named for this load balancer (web_acl_arn); WAF is the owner's choice and cost.",
-                             packs=(NIST, PCI))
+            acknowledge_rule(
+                self.load_balancer,
+                "ALBWAFEnabled",
+                "No web ACL named for this load balancer (web_acl_arn); WAF is the owner's choice and cost.",
+                packs=(NIST, PCI),
+            )
         if not props.deletion_protection:
-            acknowledge_rule(self.load_balancer, "ELBDeletionProtectionEnabled",
-                             "Non-production environment: the load balancer may be deleted with its stack.",
-                             packs=(NIST, HIPAA))
-
+            acknowledge_rule(
+                self.load_balancer,
+                "ELBDeletionProtectionEnabled",
+                "Non-production environment: the load balancer may be deleted with its stack.",
+                packs=(NIST, HIPAA),
+            )

@@ -52,13 +52,9 @@ class Network(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, props: NetworkProps) -> None:
         super().__init__(scope, construct_id)
         if len(set(props.availability_zones)) < 2:
-            raise ValueError(
-                f"Network needs at least two distinct availability zones (HA-2); got {list(props.availability_zones)}"
-            )
+            raise ValueError(f"Network needs at least two distinct availability zones (HA-2); got {list(props.availability_zones)}")
         if not 1 <= props.nat_gateways <= len(props.availability_zones):
-            raise ValueError(
-                f"nat_gateways {props.nat_gateways} is out of range; allowed: 1..{len(props.availability_zones)}"
-            )
+            raise ValueError(f"nat_gateways {props.nat_gateways} is out of range; allowed: 1..{len(props.availability_zones)}")
         private = ec2.SubnetType.PRIVATE_WITH_EGRESS
         self.vpc = ec2.Vpc(
             self,
@@ -70,19 +66,29 @@ class Network(Construct):
             restrict_default_security_group=False,
             nat_gateways=props.nat_gateways,
             subnet_configuration=[
-                ec2.SubnetConfiguration(name=PUBLIC_SUBNETS, subnet_type=ec2.SubnetType.PUBLIC, cidr_mask=props.subnet_cidr_mask,
-                                        map_public_ip_on_launch=False),
+                ec2.SubnetConfiguration(
+                    name=PUBLIC_SUBNETS,
+                    subnet_type=ec2.SubnetType.PUBLIC,
+                    cidr_mask=props.subnet_cidr_mask,
+                    map_public_ip_on_launch=False,
+                ),
                 ec2.SubnetConfiguration(name=WEB_SUBNETS, subnet_type=private, cidr_mask=props.subnet_cidr_mask),
                 ec2.SubnetConfiguration(name=BATCH_SUBNETS, subnet_type=private, cidr_mask=props.subnet_cidr_mask),
             ],
         )
-        acknowledge_rule(self.vpc, "VPCDefaultSecurityGroupClosed",
-                         "No resource uses the default security group; closing it takes a Lambda-backed custom resource "
-                         "with an AWS managed policy, which this platform does not deploy.")
+        acknowledge_rule(
+            self.vpc,
+            "VPCDefaultSecurityGroupClosed",
+            "No resource uses the default security group; closing it takes a Lambda-backed custom resource "
+            "with an AWS managed policy, which this platform does not deploy.",
+        )
         for subnet in self.vpc.public_subnets:
             route = subnet.node.find_child("DefaultRoute")
-            acknowledge_rule(route, "VPCNoUnrestrictedRouteToIGW",
-                             "Public subnets hold only the internet-facing ALB and NAT gateways; their route to the IGW is their purpose.")
+            acknowledge_rule(
+                route,
+                "VPCNoUnrestrictedRouteToIGW",
+                "Public subnets hold only the internet-facing ALB and NAT gateways; their route to the IGW is their purpose.",
+            )
         self.encryption_key: kms.IKey = props.encryption_key or EncryptionKey(
             self, "Key", description="VPC flow logs", removal_policy=props.removal_policy
         )

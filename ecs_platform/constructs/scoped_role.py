@@ -11,12 +11,13 @@ from constructs import Construct
 
 from ecs_platform.constructs.acknowledge import acknowledge
 
-
 #: The one place that lists actions AWS offers no resource-level permission for: granted on
 #: ``*`` (and acknowledged for cdk-nag IAM5 with this reason), never anything else on ``*``.
 RESOURCE_WILDCARD_ONLY: Mapping[str, str] = {
     "ecr:GetAuthorizationToken": "ecr:GetAuthorizationToken has no resource-level permission (the token is per registry login).",
-    "cloudwatch:PutMetricData": "cloudwatch:PutMetricData has no resource-level permission; it is limited by the cloudwatch:namespace condition.",
+    "cloudwatch:PutMetricData": (
+        "cloudwatch:PutMetricData has no resource-level permission; it is limited by the cloudwatch:namespace condition."
+    ),
     "xray:PutTraceSegments": "X-Ray trace APIs have no resource-level permission.",
     "xray:PutTelemetryRecords": "X-Ray trace APIs have no resource-level permission.",
     "ssmmessages:CreateControlChannel": "ECS Exec's Session Manager channels have no resource-level permission.",

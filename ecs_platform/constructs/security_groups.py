@@ -45,8 +45,11 @@ class LoadBalancerSecurityGroup(ec2.SecurityGroup):
         for port, label in ((80, "HTTP"), (443, "HTTPS")):
             self.add_ingress_rule(peer, ec2.Port.tcp(port), f"{label} from {'the internet' if internet_facing else 'the VPC'}")
         if internet_facing:
-            acknowledge(self, "AwsSolutions-EC23",
-                        "Internet-facing load balancer: 80/443 open to the world is its purpose (SEC-2); tasks stay private.")
+            acknowledge(
+                self,
+                "AwsSolutions-EC23",
+                "Internet-facing load balancer: 80/443 open to the world is its purpose (SEC-2); tasks stay private.",
+            )
         _named(self, name)
 
 

@@ -16,9 +16,7 @@ class TaskRole(EcsTasksRole):
     customer-managed policy. No AWS managed policy (IAM-8).
     """
 
-    def __init__(
-        self, scope: Construct, construct_id: str, *, permissions_boundary: iam.IManagedPolicy | None = None
-    ) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, permissions_boundary: iam.IManagedPolicy | None = None) -> None:
         super().__init__(
             scope,
             construct_id,

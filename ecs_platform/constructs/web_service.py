@@ -177,6 +177,7 @@ def _target_container(containers: Sequence[ContainerProps], wanted: str | None) 
             return container
     names = ", ".join(c.name for c in containers)
     raise ValueError(
-        f"no container {wanted!r} in this service; allowed: {names}" if wanted
+        f"no container {wanted!r} in this service; allowed: {names}"
+        if wanted
         else "no container has a port for the load balancer; allowed: set port on the container that serves traffic"
     )

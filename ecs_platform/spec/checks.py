@@ -57,9 +57,16 @@ def unique_workload_names(spec: Spec) -> Iterator[Issue]:
     families = Counter(w.task_family for _, w in _workloads(spec))
     for path, workload in _workloads(spec):
         if names[workload.name] > 1:
-            yield f"{path}.name", f"{workload.name!r} is used by {names[workload.name]} workloads; allowed: a name unique across services and jobs"
+            yield (
+                f"{path}.name",
+                f"{workload.name!r} is used by {names[workload.name]} workloads; allowed: a name unique across services and jobs",
+            )
         elif families[workload.task_family] > 1:
-            yield f"{path}.family", f"task family {workload.task_family!r} is used by {families[workload.task_family]} workloads; allowed: one family per workload (BP-1)"
+            yield (
+                f"{path}.family",
+                f"task family {workload.task_family!r} is used by {families[workload.task_family]} workloads; "
+                "allowed: one family per workload (BP-1)",
+            )
 
 
 def unique_containers(spec: Spec) -> Iterator[Issue]:
@@ -68,9 +75,15 @@ def unique_containers(spec: Spec) -> Iterator[Issue]:
         ports = Counter(c.port for c in workload.containers if c.port is not None)
         for i, container in enumerate(workload.containers):
             if names[container.name] > 1:
-                yield f"{path}.containers[{i}].name", f"{container.name!r} appears {names[container.name]} times; allowed: unique container names in a task"
+                yield (
+                    f"{path}.containers[{i}].name",
+                    f"{container.name!r} appears {names[container.name]} times; allowed: unique container names in a task",
+                )
             if container.port is not None and ports[container.port] > 1:
-                yield f"{path}.containers[{i}].port", f"port {container.port} is used by {ports[container.port]} containers; allowed: one container per port in awsvpc mode"
+                yield (
+                    f"{path}.containers[{i}].port",
+                    f"port {container.port} is used by {ports[container.port]} containers; allowed: one container per port in awsvpc mode",
+                )
 
 
 def essential_container(spec: Spec) -> Iterator[Issue]:
@@ -95,11 +108,20 @@ def service_has_target(spec: Spec) -> Iterator[Issue]:
             names = ", ".join(c.name for c in service.containers)
             yield f"services[{i}].load_balancer.container", f"{wanted!r} is not a container of this service; allowed: {names}"
         elif container is None:
-            yield f"services[{i}].containers", "no container has a port for the load balancer; allowed: set 'port' on the container that serves traffic"
+            yield (
+                f"services[{i}].containers",
+                "no container has a port for the load balancer; allowed: set 'port' on the container that serves traffic",
+            )
         elif container.port is None:
-            yield f"services[{i}].load_balancer.container", f"container {container.name!r} has no port; allowed: a container with 'port'"
+            yield (
+                f"services[{i}].load_balancer.container",
+                f"container {container.name!r} has no port; allowed: a container with 'port'",
+            )
         elif container.protocol != "tcp":
-            yield f"services[{i}].load_balancer.container", f"container {container.name!r} serves {container.protocol}; allowed: tcp behind an ALB"
+            yield (
+                f"services[{i}].load_balancer.container",
+                f"container {container.name!r} serves {container.protocol}; allowed: tcp behind an ALB",
+            )
 
 
 def https_has_certificate(spec: Spec) -> Iterator[Issue]:
@@ -107,15 +129,28 @@ def https_has_certificate(spec: Spec) -> Iterator[Issue]:
     for i, service in enumerate(spec.services):
         lb, path = service.load_balancer, f"services[{i}].load_balancer"
         if lb.https and lb.certificate_arn is None:
-            yield f"{path}.certificate_arn", "https: true needs a certificate; allowed: an ACM certificate ARN, or https: false (HTTP only)"
+            yield (
+                f"{path}.certificate_arn",
+                "https: true needs a certificate; allowed: an ACM certificate ARN, or https: false (HTTP only)",
+            )
         elif not lb.https and lb.certificate_arn is not None:
-            yield f"{path}.https", "a certificate_arn is given but https is false; allowed: https: true with the certificate, or no certificate"
+            yield (
+                f"{path}.https",
+                "a certificate_arn is given but https is false; allowed: https: true with the certificate, or no certificate",
+            )
         elif lb.certificate_arn is not None:
             match = _ACM_ARN.fullmatch(lb.certificate_arn)
             if not match:
-                yield f"{path}.certificate_arn", f"{lb.certificate_arn!r} is not an ACM certificate ARN; allowed: arn:aws:acm:<region>:<account>:certificate/<uuid>"
+                yield (
+                    f"{path}.certificate_arn",
+                    f"{lb.certificate_arn!r} is not an ACM certificate ARN; allowed: arn:aws:acm:<region>:<account>:certificate/<uuid>",
+                )
             elif match.group(2) != env.region:
-                yield f"{path}.certificate_arn", f"the certificate is in {match.group(2)}; allowed: a certificate in the environment's region {env.region} (an ALB uses certificates of its own region)"
+                yield (
+                    f"{path}.certificate_arn",
+                    f"the certificate is in {match.group(2)}; allowed: a certificate in the environment's region {env.region} "
+                    "(an ALB uses certificates of its own region)",
+                )
 
 
 def web_acl_in_region(spec: Spec) -> Iterator[Issue]:
@@ -134,7 +169,10 @@ def availability_zones(spec: Spec) -> Iterator[Issue]:
     zones = env.availability_zones
     for i, zone in enumerate(zones):
         if not zone.startswith(env.region) or len(zone) != len(env.region) + 1:
-            yield f"environment.availability_zones[{i}]", f"{zone!r} is not in region {env.region}; allowed: {env.region}a, {env.region}c, ..."
+            yield (
+                f"environment.availability_zones[{i}]",
+                f"{zone!r} is not in region {env.region}; allowed: {env.region}a, {env.region}c, ...",
+            )
         elif zones.index(zone) != i:
             yield f"environment.availability_zones[{i}]", f"{zone!r} is listed twice; allowed: distinct AZs (HA-2)"
 
@@ -143,7 +181,10 @@ def nat_gateways(spec: Spec) -> Iterator[Issue]:
     wanted = spec.network.nat_gateways
     zones = len(spec.environment.availability_zones)
     if wanted is not None and not 1 <= wanted <= zones:
-        yield "network.nat_gateways", f"{wanted} is out of range; allowed: 1..{zones} (one per AZ at most; private subnets need egress)"
+        yield (
+            "network.nat_gateways",
+            f"{wanted} is out of range; allowed: 1..{zones} (one per AZ at most; private subnets need egress)",
+        )
 
 
 def task_definition_size(spec: Spec) -> Iterator[Issue]:

@@ -8,6 +8,7 @@ them; nothing here imports CDK.
 from __future__ import annotations
 
 import ipaddress
+import itertools
 import json
 import re
 import zoneinfo
@@ -41,8 +42,28 @@ FARGATE_SIZES: Mapping[int, tuple[int, ...]] = {
 
 #: Retention values CloudWatch Logs accepts (days).
 LOG_RETENTION_DAYS: tuple[int, ...] = (
-    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
-    1096, 1827, 2192, 2557, 2922, 3288, 3653,
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
 )
 #: The NIST 800-53 / PCI DSS packs require at least a year of log retention.
 MIN_LOG_RETENTION_DAYS = 365
@@ -53,7 +74,7 @@ def _ranges(values: Iterable[int]) -> str:
     items = sorted(values)
     if len(items) > 3:
         step = items[1] - items[0]
-        if all(b - a == step for a, b in zip(items, items[1:], strict=False)):
+        if all(b - a == step for a, b in itertools.pairwise(items)):
             return f"{items[0]}..{items[-1]} (step {step})"
     return ", ".join(str(v) for v in items)
 
@@ -71,10 +92,7 @@ def check_fargate_size(cpu: int, memory: int) -> str | None:
         return check_fargate_cpu(cpu)
     if memory in allowed:
         return None
-    return (
-        f"memory {memory} MiB is not a Fargate size for cpu {cpu}; "
-        f"allowed for cpu {cpu}: {_ranges(allowed)}"
-    )
+    return f"memory {memory} MiB is not a Fargate size for cpu {cpu}; allowed for cpu {cpu}: {_ranges(allowed)}"
 
 
 def check_int_range(value: int, low: int, high: int, why: str = "") -> str | None:
@@ -123,7 +141,11 @@ _CRON_FIELDS: tuple[tuple[str, str, str], ...] = (
     ("hours", _cron_field(r"[01]?\d|2[0-3]"), "0-23"),
     ("day-of-month", _cron_field(r"[1-9]|[12]\d|3[01]") + r"|^\?$|^L$|^(?:[1-9]|[12]\d|3[01])W$|^LW$", "1-31, ?, L, W"),
     ("month", _cron_field(rf"[1-9]|1[0-2]|{_MONTHS}"), "1-12 or JAN-DEC"),
-    ("day-of-week", _cron_field(rf"[1-7]|{_DAYS}") + r"|^\?$|^(?:[1-7]|" + _DAYS + r")L$|^(?:[1-7]|" + _DAYS + r")#[1-5]$", "1-7 or SUN-SAT, ?, L, #"),
+    (
+        "day-of-week",
+        _cron_field(rf"[1-7]|{_DAYS}") + r"|^\?$|^(?:[1-7]|" + _DAYS + r")L$|^(?:[1-7]|" + _DAYS + r")#[1-5]$",
+        "1-7 or SUN-SAT, ?, L, #",
+    ),
     ("year", _cron_field(r"19[7-9]\d|2[01]\d\d"), "1970-2199"),
 )
 

@@ -96,8 +96,13 @@ class EnvironmentSpec(_Model):
     )
     availability_zones: Annotated[
         list[Annotated[str, _pattern(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d[a-z]", "an AZ name such as ap-northeast-1a")]],
-        _check(lambda zones: None if 2 <= len(zones) <= 6 else
-               f"{len(zones)} availability zone(s); allowed: 2 to 6 (HA-2: tasks spread over at least two AZs)"),
+        _check(
+            lambda zones: (
+                None
+                if 2 <= len(zones) <= 6
+                else f"{len(zones)} availability zone(s); allowed: 2 to 6 (HA-2: tasks spread over at least two AZs)"
+            )
+        ),
         Field(json_schema_extra={"minItems": 2, "maxItems": 6}),
     ] = Field(
         description="AZ names the VPC spans (at least two, HA-2). Naming them avoids an AWS lookup at synthesis.",
@@ -152,7 +157,9 @@ class ContainerSpec(_Model):
     protocol: Literal["tcp", "udp"] = Field(default="tcp", description="Port protocol. Default: tcp.")
     essential: bool = Field(default=True, description="Stop the task when this container stops. Default: true.")
     command: list[str] | None = Field(default=None, description="Overrides the image's CMD. Default: the image's.")
-    cpu: Annotated[int, *_range(0, 16384)] | None = Field(default=None, description="CPU units reserved for the container. Default: none (shares the task's).")
+    cpu: Annotated[int, *_range(0, 16384)] | None = Field(
+        default=None, description="CPU units reserved for the container. Default: none (shares the task's)."
+    )
     memory: Annotated[int, *_range(6, 122880)] | None = Field(
         default=None, description="Hard memory limit of the container in MiB. Default: none (the task's memory)."
     )
@@ -166,8 +173,13 @@ class ContainerSpec(_Model):
 
 Containers = Annotated[
     list[ContainerSpec],
-    _check(lambda cs: None if 1 <= len(cs) <= limits.MAX_CONTAINERS_PER_TASK else
-           f"{len(cs)} containers; allowed: 1 to {limits.MAX_CONTAINERS_PER_TASK} per task definition (LIM-2)"),
+    _check(
+        lambda cs: (
+            None
+            if 1 <= len(cs) <= limits.MAX_CONTAINERS_PER_TASK
+            else f"{len(cs)} containers; allowed: 1 to {limits.MAX_CONTAINERS_PER_TASK} per task definition (LIM-2)"
+        )
+    ),
     Field(json_schema_extra={"minItems": 1, "maxItems": limits.MAX_CONTAINERS_PER_TASK}),
 ]
 
@@ -208,22 +220,32 @@ class LoadBalancerSpec(_Model):
     https: bool = Field(description="true needs certificate_arn; false must be said explicitly (HTTP only). Required.")
     certificate_arn: str | None = Field(default=None, description="ACM certificate ARN in the environment's region, for https: true.")
     container: Name | None = Field(default=None, description="Container receiving traffic. Default: the first container with a port.")
-    web_acl_arn: Annotated[str, _pattern(r"arn:aws[a-z-]*:wafv2:[a-z0-9-]+:\d{12}:regional/webacl/[\w-]+/[0-9a-f-]{36}",
-                                         "a REGIONAL WAFv2 web ACL ARN")] | None = Field(
-        default=None, description="WAFv2 web ACL (REGIONAL) to associate with the ALB. Default: none."
-    )
+    web_acl_arn: (
+        Annotated[
+            str,
+            _pattern(r"arn:aws[a-z-]*:wafv2:[a-z0-9-]+:\d{12}:regional/webacl/[\w-]+/[0-9a-f-]{36}", "a REGIONAL WAFv2 web ACL ARN"),
+        ]
+        | None
+    ) = Field(default=None, description="WAFv2 web ACL (REGIONAL) to associate with the ALB. Default: none.")
 
 
 class ServiceSpec(_WorkloadSpec):
     """A long-running web/API service on Fargate behind an ALB (USE-1)."""
 
-    desired_count: Annotated[int, *_range(2, limits.MAX_TASKS_PER_SERVICE, "HA-3: at least two tasks across AZs; LIM-3: at most 5,000 tasks per service")] = Field(
-        default=2, description="Tasks kept running, spread over AZs. Default: 2."
-    )
-    subnets: Annotated[str, _check(lambda v: None if v == "web" else
-                                   f"{v!r} is not allowed; allowed: 'web' (tasks run in the dedicated private web subnets, never public ones, SEC-1)")] = Field(
-        default="web", description="Subnet group of the tasks. Only 'web'. Default: web."
-    )
+    desired_count: Annotated[
+        int,
+        *_range(2, limits.MAX_TASKS_PER_SERVICE, "HA-3: at least two tasks across AZs; LIM-3: at most 5,000 tasks per service"),
+    ] = Field(default=2, description="Tasks kept running, spread over AZs. Default: 2.")
+    subnets: Annotated[
+        str,
+        _check(
+            lambda v: (
+                None
+                if v == "web"
+                else f"{v!r} is not allowed; allowed: 'web' (tasks run in the dedicated private web subnets, never public ones, SEC-1)"
+            )
+        ),
+    ] = Field(default="web", description="Subnet group of the tasks. Only 'web'. Default: web.")
     load_balancer: LoadBalancerSpec = Field(description="ALB exposure of the service. Required.")
     health_check: HealthCheckSpec = Field(default_factory=HealthCheckSpec)
 
@@ -234,15 +256,21 @@ class JobSpec(_WorkloadSpec):
     schedule: Annotated[str, _check(limits.check_schedule)] | None = Field(
         default=None, description="EventBridge Scheduler expression, rate(...) or cron(...). Default: none (on demand only)."
     )
-    timezone: Annotated[str, _check(limits.check_time_zone)] = Field(default="UTC", description="IANA time zone of the schedule. Default: UTC.")
+    timezone: Annotated[str, _check(limits.check_time_zone)] = Field(
+        default="UTC", description="IANA time zone of the schedule. Default: UTC."
+    )
     count: Annotated[int, *_range(1, limits.RUN_TASK_MAX_COUNT_PER_CALL, "RunTask starts at most 10 tasks per call, LIM-3")] = Field(
         default=1, description="Tasks started per run. Default: 1."
     )
     capacity: Literal["FARGATE", "FARGATE_SPOT"] = Field(default="FARGATE", description="Capacity provider. Default: FARGATE.")
-    subnets: Annotated[str, _check(lambda v: None if v == "batch" else
-                                   f"{v!r} is not allowed; allowed: 'batch' (jobs run in the dedicated private batch subnets, SEC-1)")] = Field(
-        default="batch", description="Subnet group of the tasks. Only 'batch'. Default: batch."
-    )
+    subnets: Annotated[
+        str,
+        _check(
+            lambda v: (
+                None if v == "batch" else f"{v!r} is not allowed; allowed: 'batch' (jobs run in the dedicated private batch subnets, SEC-1)"
+            )
+        ),
+    ] = Field(default="batch", description="Subnet group of the tasks. Only 'batch'. Default: batch.")
 
 
 class Spec(_Model):

@@ -78,7 +78,5 @@ def container_props(scope: Construct, workload: str, spec: ContainerSpec) -> Con
         cpu=spec.cpu,
         memory_limit_mib=spec.memory,
         environment=spec.environment,
-        secrets={
-            env_name: _secret(scope, f"{workload}-{spec.name}-{env_name}", ref) for env_name, ref in spec.secrets.items()
-        },
+        secrets={env_name: _secret(scope, f"{workload}-{spec.name}-{env_name}", ref) for env_name, ref in spec.secrets.items()},
     )

@@ -18,12 +18,19 @@ class PlatformStage(Stage):
         super().__init__(scope, construct_id, env=Environment(account=env.account or account, region=env.region))
         prefix = f"{spec.app}-{env.name}"
         self.network_stack = NetworkStack(
-            self, "Network", spec=spec, stack_name=f"{prefix}-network",
+            self,
+            "Network",
+            spec=spec,
+            stack_name=f"{prefix}-network",
             description=f"{spec.app} ({env.name}): VPC, subnets, flow logs",
             termination_protection=env.production,
         )
         self.workload_stack = WorkloadStack(
-            self, "Workloads", spec=spec, network=self.network_stack.network, stack_name=f"{prefix}-workloads",
+            self,
+            "Workloads",
+            spec=spec,
+            network=self.network_stack.network,
+            stack_name=f"{prefix}-workloads",
             description=f"{spec.app} ({env.name}): ECS cluster, services and jobs",
             termination_protection=env.production,
         )

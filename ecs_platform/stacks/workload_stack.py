@@ -11,8 +11,8 @@ from constructs import Construct
 from ecs_platform.constructs.batch_job import BatchJob, BatchJobProps, JobSchedule
 from ecs_platform.constructs.cluster import Cluster, ClusterProps
 from ecs_platform.constructs.encryption_key import EncryptionKey
-from ecs_platform.constructs.log_buckets import LogBuckets
 from ecs_platform.constructs.load_balancer import LoadBalancer, LoadBalancerProps
+from ecs_platform.constructs.log_buckets import LogBuckets
 from ecs_platform.constructs.network import Network
 from ecs_platform.constructs.web_service import HealthCheckProps, WebService, WebServiceProps
 from ecs_platform.spec.checks import traffic_container
@@ -44,9 +44,7 @@ class WorkloadStack(Stack):
                 vpc=self.network.vpc,
                 internet_facing=lb.public,
                 vpc_subnets=self.network.public_subnets if lb.public else self.network.web_subnets,
-                certificate=acm.Certificate.from_certificate_arn(scope, "Certificate", lb.certificate_arn)
-                if lb.certificate_arn
-                else None,
+                certificate=acm.Certificate.from_certificate_arn(scope, "Certificate", lb.certificate_arn) if lb.certificate_arn else None,
                 deletion_protection=self.spec.environment.production,
                 access_logs_bucket=self.log_buckets.access_logs if self.log_buckets else None,
                 access_logs_prefix=spec.name,
@@ -86,11 +84,14 @@ class WorkloadStack(Stack):
         _tag(scope, spec.tags)
         scheme = "https" if load_balancer.https else "http"
         name = output_prefix(spec.name)
-        _output(scope, f"{name}Url", f"{scheme}://{load_balancer.load_balancer.load_balancer_dns_name}",
-                f"{spec.name}: load balancer URL")
+        _output(
+            scope,
+            f"{name}Url",
+            f"{scheme}://{load_balancer.load_balancer.load_balancer_dns_name}",
+            f"{spec.name}: load balancer URL",
+        )
         _output(scope, f"{name}ServiceName", service.service.service_name, f"{spec.name}: ECS service (CLI-8)")
-        _output(scope, f"{name}TaskDefinition", service.task_definition.task_definition_arn,
-                f"{spec.name}: task definition (CLI-8)")
+        _output(scope, f"{name}TaskDefinition", service.task_definition.task_definition_arn, f"{spec.name}: task definition (CLI-8)")
         return service
 
     def _job(self, spec: JobSpec) -> BatchJob:

@@ -33,9 +33,7 @@ def _run_app(spec: Path, outdir: Path) -> subprocess.CompletedProcess[str]:
         "CDK_OUTDIR": str(outdir),
         "CDK_CONTEXT_JSON": json.dumps({**project_context(), "spec": str(spec)}),
     }
-    return subprocess.run(
-        [sys.executable, "app.py"], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=300, check=False
-    )
+    return subprocess.run([sys.executable, "app.py"], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
 
 
 def _bad_spec(tmp_path: Path, mutate: Callable[[dict], None]) -> Path:
@@ -84,18 +82,35 @@ def test_fails_when_the_spec_file_is_missing(tmp_path: Path) -> None:
 @pytest.mark.skipif(not (NODE_BIN / "cdk").exists(), reason="the pinned CDK CLI is installed by make (npm ci)")
 def test_cdk_cli_synthesizes_the_default_spec_and_refuses_a_bad_one(tmp_path: Path) -> None:
     """`cdk synth` (the pinned CLI) runs app.py: the default spec gives both stacks; a bad spec fails cleanly."""
-    env = {**os.environ, "PATH": f"{NODE_BIN}{os.pathsep}{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-           "CDK_DISABLE_CLI_TELEMETRY": "true"}
+    env = {
+        **os.environ,
+        "PATH": f"{NODE_BIN}{os.pathsep}{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "CDK_DISABLE_CLI_TELEMETRY": "true",
+    }
     cdk = [shutil.which("cdk", path=env["PATH"]) or "cdk", "--no-notices", "--no-version-reporting"]
-    good = subprocess.run([*cdk, "synth", "--quiet", "-o", str(tmp_path / "good"), "**"],
-                          cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
+    good = subprocess.run(
+        [*cdk, "synth", "--quiet", "-o", str(tmp_path / "good"), "**"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert good.returncode == 0, good.stderr
     templates = sorted(p.name for p in (tmp_path / "good").rglob("*.template.json"))
     assert templates == ["devNetwork06E556FF.template.json", "devWorkloadsFBF37C86.template.json"]
 
     bad_spec = _bad_spec(tmp_path, lambda d: d["services"][0].update(desired_count=1))
-    bad = subprocess.run([*cdk, "synth", "--quiet", "-o", str(tmp_path / "bad"), "-c", f"spec={bad_spec}", "**"],
-                         cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
+    bad = subprocess.run(
+        [*cdk, "synth", "--quiet", "-o", str(tmp_path / "bad"), "-c", f"spec={bad_spec}", "**"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert bad.returncode != 0
     assert "services[0].desired_count: 1 is out of range; allowed: 2..5000 (HA-3" in bad.stderr
     assert "Traceback" not in bad.stderr
@@ -108,7 +123,18 @@ def test_cfn_lint_finds_no_error_in_any_template(name: str, synth: Callable[[str
     templates = sorted(str(p) for p in synth(name).outdir.rglob("*.template.json"))
     assert len(templates) == 2
     result = subprocess.run(
-        [str(Path(sys.executable).parent / "cfn-lint"), "--non-zero-exit-code", "error", "--format", "parseable", "--", *templates],
-        capture_output=True, text=True, timeout=300, check=False,
+        [
+            str(Path(sys.executable).parent / "cfn-lint"),
+            "--non-zero-exit-code",
+            "error",
+            "--format",
+            "parseable",
+            "--",
+            *templates,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr

@@ -47,14 +47,22 @@ PINNED: dict[str, set[str]] = {
         # Closing the default SG needs a Lambda custom resource with an AWS managed policy.
         *{f"{p}-VPCDefaultSecurityGroupClosed" for p in ("NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321")},
         # Log buckets: log delivery writes SSE-S3 only; no replication of operational logs.
-        *{f"{p}-{r}" for p in ("NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321")
-          for r in ("S3DefaultEncryptionKMS", "S3BucketReplicationEnabled")},
+        *{
+            f"{p}-{r}"
+            for p in ("NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321")
+            for r in ("S3DefaultEncryptionKMS", "S3BucketReplicationEnabled")
+        },
         # https: false in the default spec (no certificate).
-        *{f"{p}-{r}" for p in ("NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321")
-          for r in ("ALBHttpToHttpsRedirection", "ELBv2ACMCertificateRequired")},
+        *{
+            f"{p}-{r}"
+            for p in ("NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321")
+            for r in ("ALBHttpToHttpsRedirection", "ELBv2ACMCertificateRequired")
+        },
         # No web ACL named; not production (no deletion protection).
-        "NIST.800.53.R5-ALBWAFEnabled", "PCI.DSS.321-ALBWAFEnabled",
-        "NIST.800.53.R5-ELBDeletionProtectionEnabled", "HIPAA.Security-ELBDeletionProtectionEnabled",
+        "NIST.800.53.R5-ALBWAFEnabled",
+        "PCI.DSS.321-ALBWAFEnabled",
+        "NIST.800.53.R5-ELBDeletionProtectionEnabled",
+        "HIPAA.Security-ELBDeletionProtectionEnabled",
     },
     "production": {
         "AwsSolutions-EC23",
@@ -66,8 +74,11 @@ PINNED: dict[str, set[str]] = {
         "AwsSolutions-ECS2",
         *{f"{p}-VPCNoUnrestrictedRouteToIGW" for p in ("NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321")},
         *{f"{p}-VPCDefaultSecurityGroupClosed" for p in ("NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321")},
-        *{f"{p}-{r}" for p in ("NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321")
-          for r in ("S3DefaultEncryptionKMS", "S3BucketReplicationEnabled")},
+        *{
+            f"{p}-{r}"
+            for p in ("NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321")
+            for r in ("S3DefaultEncryptionKMS", "S3BucketReplicationEnabled")
+        },
         # The HTTP listener only redirects to HTTPS.
         *{f"{p}-ELBv2ACMCertificateRequired" for p in ("NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321")},
     },
@@ -90,9 +101,7 @@ def test_acknowledged_rule_ids_are_pinned(name: str, synth: Callable[[str], Synt
 
 
 @pytest.mark.parametrize("name", EXAMPLES)
-def test_every_acknowledgement_matches_a_real_finding(
-    name: str, synth: Callable[[str], Synthesized], tmp_path: Path
-) -> None:
+def test_every_acknowledgement_matches_a_real_finding(name: str, synth: Callable[[str], Synthesized], tmp_path: Path) -> None:
     """Synthesized with acknowledgements off, the findings are exactly the acknowledged set:
     no acknowledgement is stale, none covers more than it names."""
     with pytest.raises(RuntimeError, match="ValidationFailed"):

@@ -101,9 +101,7 @@ CASES: dict[str, Bad] = {
         r"unknown key",
         r"allowed keys: app, environment, network, cluster, logs, services, jobs, tags$",
     ),
-    "unknown_nested_key_cpuu": Bad(
-        _set(service, cpuu=256), "services[0].cpuu", r"unknown key", r"allowed keys: .*\bcpu\b.*\bmemory\b"
-    ),
+    "unknown_nested_key_cpuu": Bad(_set(service, cpuu=256), "services[0].cpuu", r"unknown key", r"allowed keys: .*\bcpu\b.*\bmemory\b"),
     # A missing key has no value; the message says only that it is required (see the report).
     "availability_zones_missing": Bad(
         _drop(lambda d: d["environment"], "availability_zones"),
@@ -132,7 +130,10 @@ CASES: dict[str, Bad] = {
         _set(service, desired_count=5001), "services[0].desired_count", r"\b5001 is out of range", r"allowed: 2\.\.5000 .*LIM-3"
     ),
     "task_has_11_containers_LIM-2": Bad(
-        _set(service, containers=_containers(11)), "services[0].containers", r"\b11 containers", r"allowed: 1 to 10 per task definition \(LIM-2\)"
+        _set(service, containers=_containers(11)),
+        "services[0].containers",
+        r"\b11 containers",
+        r"allowed: 1 to 10 per task definition \(LIM-2\)",
     ),
     "job_count_is_11_LIM-3": Bad(_set(job, count=11), "jobs[0].count", r"\b11 is out of range", r"allowed: 1\.\.10 .*LIM-3"),
     "task_definition_is_over_64_KiB_LIM-1": Bad(
@@ -192,9 +193,7 @@ CASES: dict[str, Bad] = {
     "cron_hour_is_24": Bad(
         _set(job, schedule="cron(0 24 * * ? *)"), "jobs[0].schedule", r"cron hours field '24' is invalid", r"allowed: 0-23$"
     ),
-    "rate_uses_plural_unit_for_1": Bad(
-        _set(job, schedule="rate(1 days)"), "jobs[0].schedule", r"'rate\(1 days\)'", SCHEDULE_ALLOWED
-    ),
+    "rate_uses_plural_unit_for_1": Bad(_set(job, schedule="rate(1 days)"), "jobs[0].schedule", r"'rate\(1 days\)'", SCHEDULE_ALLOWED),
     "rate_is_0": Bad(
         _set(job, schedule="rate(0 minutes)"), "jobs[0].schedule", r"'rate\(0 minutes\)' has a rate below 1", SCHEDULE_ALLOWED
     ),
@@ -312,9 +311,7 @@ def test_fails_when_a_secret_has_an_unknown_key_and_lists_the_allowed_ones() -> 
     data = default_spec()
     container(data)["secrets"] = {"DB_PASSWORD": {"secrets_manager": "arn:aws:secretsmanager:x", "rotate": True}}
 
-    with pytest.raises(
-        SpecError, match=r"secrets\.DB_PASSWORD\.rotate: unknown key; allowed keys: secrets_manager, ssm_parameter"
-    ):
+    with pytest.raises(SpecError, match=r"secrets\.DB_PASSWORD\.rotate: unknown key; allowed keys: secrets_manager, ssm_parameter"):
         parse_spec(data)
 
 

@@ -98,10 +98,7 @@ def test_fails_when_memory_is_below_min_or_above_max(cpu: int) -> None:
 
 
 def test_allowed_memory_is_listed_compactly() -> None:
-    assert (
-        limits.check_fargate_size(256, 4096)
-        == "memory 4096 MiB is not a Fargate size for cpu 256; allowed for cpu 256: 512, 1024, 2048"
-    )
+    assert limits.check_fargate_size(256, 4096) == "memory 4096 MiB is not a Fargate size for cpu 256; allowed for cpu 256: 512, 1024, 2048"
     assert limits.check_fargate_size(8192, 1024) == (
         "memory 1024 MiB is not a Fargate size for cpu 8192; allowed for cpu 8192: 16384..61440 (step 4096)"
     )

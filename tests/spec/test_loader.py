@@ -211,7 +211,10 @@ def test_parsed_spec_is_frozen() -> None:
 
 
 def test_parse_spec_names_its_source_in_the_error() -> None:
-    with pytest.raises(SpecError, match=r"^team\.yaml: 1 problem\(s\) in the spec:\n  app: required key is missing \(Application name; prefixes stack names\.\)$"):
+    with pytest.raises(
+        SpecError,
+        match=r"^team\.yaml: 1 problem\(s\) in the spec:\n  app: required key is missing \(Application name; prefixes stack names\.\)$",
+    ):
         parse_spec({k: v for k, v in minimal().items() if k != "app"}, source="team.yaml")
 
 

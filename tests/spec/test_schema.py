@@ -28,10 +28,7 @@ REGENERATE = "regenerate it with `make schema` (python -m ecs_platform.spec.sche
 MODELS: dict[str, type[BaseModel]] = {
     name: value
     for name, value in vars(models).items()
-    if isinstance(value, type)
-    and issubclass(value, BaseModel)
-    and value.__module__ == models.__name__
-    and not name.startswith("_")
+    if isinstance(value, type) and issubclass(value, BaseModel) and value.__module__ == models.__name__ and not name.startswith("_")
 }
 
 
@@ -103,9 +100,7 @@ def test_schema_defines_every_model(schema: dict[str, Any]) -> None:
 
 def test_every_object_definition_is_closed(schema: dict[str, Any]) -> None:
     """Unknown keys are rejected by the models, so the schema says so too (editors flag typos)."""
-    open_objects = [
-        name for name, definition in _object_definitions(schema).items() if definition.get("additionalProperties") is not False
-    ]
+    open_objects = [name for name, definition in _object_definitions(schema).items() if definition.get("additionalProperties") is not False]
     assert open_objects == []
 
 

@@ -92,9 +92,7 @@ def test_cli7_run_task_output_is_a_ready_command(default: Synthesized) -> None:
     assert text.endswith("--tags key=Name,value=nightly-report-manual")
     subnet_refs = parts[parts.index(next(p for p in parts if isinstance(p, dict) and "Fn::Join" in p))]["Fn::Join"][1]
     resolved = [import_to_resource(default, ref) for ref in subnet_refs]
-    assert {logical_id for logical_id, _ in resolved} == {
-        k for k in default.resources("AWS::EC2::Subnet", "network") if "BatchSubnet" in k
-    }
+    assert {logical_id for logical_id, _ in resolved} == {k for k in default.resources("AWS::EC2::Subnet", "network") if "BatchSubnet" in k}
     sg = next(p for p in parts if isinstance(p, dict) and "Fn::GetAtt" in p)["Fn::GetAtt"][0]
     assert tags_of(default.resources("AWS::EC2::SecurityGroup")[sg])["Name"] == "nightly-report"
 
@@ -118,7 +116,13 @@ def test_cli1_security_groups_have_name_tags_and_explicit_egress(default: Synthe
     assert sorted(tags_of(g)["Name"] for g in groups.values()) == ["my-service", "my-service-alb", "nightly-report"]
     batch = next(g for g in groups.values() if tags_of(g)["Name"] == "nightly-report")
     assert batch["Properties"]["SecurityGroupEgress"] == [
-        {"CidrIp": "0.0.0.0/0", "Description": "HTTPS to AWS APIs and registries", "FromPort": 443, "IpProtocol": "tcp", "ToPort": 443}
+        {
+            "CidrIp": "0.0.0.0/0",
+            "Description": "HTTPS to AWS APIs and registries",
+            "FromPort": 443,
+            "IpProtocol": "tcp",
+            "ToPort": 443,
+        }
     ]
 
 
@@ -137,8 +141,11 @@ def test_arch4_use1_web_service_behind_alb(default: Synthesized) -> None:
     default.workloads.resource_count_is("AWS::ElasticLoadBalancingV2::LoadBalancer", 1)
     default.workloads.has_resource_properties(
         "AWS::ElasticLoadBalancingV2::LoadBalancer",
-        {"Scheme": "internet-facing", "Type": "application",
-         "LoadBalancerAttributes": Match.array_with([{"Key": "routing.http.drop_invalid_header_fields.enabled", "Value": "true"}])},
+        {
+            "Scheme": "internet-facing",
+            "Type": "application",
+            "LoadBalancerAttributes": Match.array_with([{"Key": "routing.http.drop_invalid_header_fields.enabled", "Value": "true"}]),
+        },
     )
     listener = one(default.resources("AWS::ElasticLoadBalancingV2::Listener"))["Properties"]
     assert listener["Port"] == 80 and listener["Protocol"] == "HTTP"
@@ -274,7 +281,9 @@ def test_sec2_web_tasks_admit_only_the_alb_on_the_container_port(default: Synthe
     alb_sg_id = next(k for k, v in default.resources("AWS::EC2::SecurityGroup").items() if tags_of(v)["Name"] == "my-service-alb")
     web_sg = default.resources("AWS::EC2::SecurityGroup")[web_sg_id]["Properties"]
     assert "SecurityGroupIngress" not in web_sg
-    assert web_sg["SecurityGroupEgress"] == [{"CidrIp": "0.0.0.0/0", "Description": "Allow all outbound traffic by default", "IpProtocol": "-1"}]
+    assert web_sg["SecurityGroupEgress"] == [
+        {"CidrIp": "0.0.0.0/0", "Description": "Allow all outbound traffic by default", "IpProtocol": "-1"}
+    ]
     (ingress,) = default.resources("AWS::EC2::SecurityGroupIngress").values()
     assert ingress["Properties"] == {
         "Description": "Load balancer to target",
@@ -288,7 +297,9 @@ def test_sec2_web_tasks_admit_only_the_alb_on_the_container_port(default: Synthe
 
 def test_sec2_batch_group_has_no_ingress_and_only_443_out(default: Synthesized) -> None:
     """SEC-2: batch group: no inbound rule at all, outbound tcp/443 only."""
-    batch_id, batch = next((k, v) for k, v in default.resources("AWS::EC2::SecurityGroup").items() if tags_of(v)["Name"] == "nightly-report")
+    batch_id, batch = next(
+        (k, v) for k, v in default.resources("AWS::EC2::SecurityGroup").items() if tags_of(v)["Name"] == "nightly-report"
+    )
     assert "SecurityGroupIngress" not in batch["Properties"]
     for rule in default.resources("AWS::EC2::SecurityGroupIngress").values():
         assert rule["Properties"]["GroupId"] != {"Fn::GetAtt": [batch_id, "GroupId"]}
@@ -306,14 +317,22 @@ def test_iam2_execution_role_logs_scoped_to_own_log_group(default: Synthesized) 
         (policy,) = [p for p in policies.values() if p["Properties"]["Roles"] == [{"Ref": role}]]
         group = td["ContainerDefinitions"][0]["LogConfiguration"]["Options"]["awslogs-group"]["Ref"]
         assert policy["Properties"]["PolicyDocument"]["Statement"] == [
-            {"Action": ["logs:CreateLogStream", "logs:PutLogEvents"], "Effect": "Allow", "Resource": {"Fn::GetAtt": [group, "Arn"]}}
+            {
+                "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                "Effect": "Allow",
+                "Resource": {"Fn::GetAtt": [group, "Arn"]},
+            }
         ], family
 
 
 def test_iam6_roles_trust_ecs_tasks_of_this_account_only(default: Synthesized) -> None:
     """IAM-6: ecs-tasks.amazonaws.com, sts:AssumeRole, with aws:SourceAccount / aws:SourceArn conditions."""
     roles = default.resources("AWS::IAM::Role")
-    ecs_roles = [r for r in roles.values() if r["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"].get("Service") == "ecs-tasks.amazonaws.com"]
+    ecs_roles = [
+        r
+        for r in roles.values()
+        if r["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"].get("Service") == "ecs-tasks.amazonaws.com"
+    ]
     assert len(ecs_roles) == 4
     for role in ecs_roles:
         assert role["Properties"]["AssumeRolePolicyDocument"]["Statement"] == [

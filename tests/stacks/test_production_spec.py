@@ -23,8 +23,11 @@ def _execution_policy(production: Synthesized, family: str) -> list[dict[str, An
 def test_iam1_ecr_pull_scoped_to_the_repository(production: Synthesized) -> None:
     """IAM-1: the three pull actions on the image's repository; only GetAuthorizationToken on '*'."""
     statements = _execution_policy(production, "shop-api")
-    assert {"Action": ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
-            "Effect": "Allow", "Resource": f"arn:aws:ecr:ap-northeast-1:{ACCOUNT}:repository/shop/api"} in statements
+    assert {
+        "Action": ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+        "Effect": "Allow",
+        "Resource": f"arn:aws:ecr:ap-northeast-1:{ACCOUNT}:repository/shop/api",
+    } in statements
     assert {"Action": "ecr:GetAuthorizationToken", "Effect": "Allow", "Resource": "*"} in statements
     wildcard = [s for s in statements if s["Resource"] == "*"]
     assert wildcard == [{"Action": "ecr:GetAuthorizationToken", "Effect": "Allow", "Resource": "*"}]
@@ -65,7 +68,9 @@ def test_https_listener_with_tls13_policy_and_redirect(production: Synthesized) 
     https = listeners[443]
     assert https["Protocol"] == "HTTPS"
     assert https["SslPolicy"] == "ELBSecurityPolicy-TLS13-1-2-2021-06"
-    assert https["Certificates"] == [{"CertificateArn": f"arn:aws:acm:ap-northeast-1:{ACCOUNT}:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789"}]
+    assert https["Certificates"] == [
+        {"CertificateArn": f"arn:aws:acm:ap-northeast-1:{ACCOUNT}:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789"}
+    ]
     assert listeners[80]["DefaultActions"] == [
         {"Type": "redirect", "RedirectConfig": {"Port": "443", "Protocol": "HTTPS", "StatusCode": "HTTP_301"}}
     ]
