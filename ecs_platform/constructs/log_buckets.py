@@ -23,6 +23,9 @@ class LogBuckets(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, retention: Duration = Duration.days(365)) -> None:
         """:param retention: how long logs are kept. Default: 365 days."""
         super().__init__(scope, construct_id)
+        # Grant S3 log delivery through a bucket policy, not an ACL, whatever the app's
+        # feature flags are (the ACL path is incompatible with BucketOwnerEnforced).
+        self.node.set_context("@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy", True)
         self.server_access_logs = self._bucket("ServerAccessLogs", retention)
         self.access_logs = self._bucket("AccessLogs", retention, server_access_logs=self.server_access_logs)
 
