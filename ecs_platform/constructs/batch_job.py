@@ -146,6 +146,8 @@ class BatchJob(Construct):
             ),
             description="EventBridge Scheduler: run this job's task",
         )
+        # CDK grants sqs:SendMessage on the dead-letter queue, but not its key.
+        props.encryption_key.grant(role, "kms:GenerateDataKey", "kms:Decrypt")
         self.schedule = scheduler.Schedule(
             self,
             "Schedule",

@@ -23,7 +23,8 @@ class LoadBalancerProps:
     internet_facing: bool
     """Internet-facing (public subnets) or internal. No default: exposure is a decision."""
     vpc_subnets: ec2.SubnetSelection | None = None
-    """Subnets of the ALB. Default: public subnets if internet-facing, else private ones."""
+    """Subnets of the ALB. Default: one public subnet per AZ if internet-facing, else one private subnet
+    per AZ (with a :class:`Network`, pass ``network.web_subnets`` for an internal ALB)."""
     certificate: acm.ICertificate | None = None
     """Certificate for an HTTPS listener; HTTP then only redirects. Default: none (HTTP listener)."""
     ssl_policy: elbv2.SslPolicy = elbv2.SslPolicy.RECOMMENDED_TLS
@@ -53,7 +54,8 @@ class LoadBalancer(Construct):
             self, "SecurityGroup", vpc=props.vpc, internet_facing=props.internet_facing, name=props.security_group_name
         )
         subnets = props.vpc_subnets or ec2.SubnetSelection(
-            subnet_type=ec2.SubnetType.PUBLIC if props.internet_facing else ec2.SubnetType.PRIVATE_WITH_EGRESS
+            subnet_type=ec2.SubnetType.PUBLIC if props.internet_facing else ec2.SubnetType.PRIVATE_WITH_EGRESS,
+            one_per_az=True,  # an ALB takes one subnet per AZ
         )
         self.load_balancer = elbv2.ApplicationLoadBalancer(
             self,

@@ -51,8 +51,9 @@ class Network(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, *, props: NetworkProps) -> None:
         super().__init__(scope, construct_id)
-        if len(set(props.availability_zones)) < 2:
-            raise ValueError(f"Network needs at least two distinct availability zones (HA-2); got {list(props.availability_zones)}")
+        zones = list(props.availability_zones)
+        if len(set(zones)) < 2 or len(set(zones)) != len(zones):
+            raise ValueError(f"availability_zones {zones} is not allowed; allowed: two or more distinct AZs (HA-2)")
         if not 1 <= props.nat_gateways <= len(props.availability_zones):
             raise ValueError(f"nat_gateways {props.nat_gateways} is out of range; allowed: 1..{len(props.availability_zones)}")
         private = ec2.SubnetType.PRIVATE_WITH_EGRESS

@@ -36,7 +36,7 @@ class ScopedRole(iam.Role):
     ``AWS::IAM::ManagedPolicy`` named ``Policy`` under this role, created on the first
     grant (a role without grants has no policy). No AWS managed policy is attached.
 
-    A statement on resource ``*`` is accepted only for the actions in
+    An Allow statement on resource ``*`` is accepted only for the actions in
     :data:`RESOURCE_WILDCARD_ONLY`, and is then acknowledged for cdk-nag with the
     reason listed there; anything else on ``*`` raises ``ValueError``.
     """
@@ -65,16 +65,18 @@ class ScopedRole(iam.Role):
         return self._scoped_policy
 
     def add_to_principal_policy(self, statement: iam.PolicyStatement) -> iam.AddToPrincipalPolicyResult:
-        if self._scoped_policy is None:
-            self._scoped_policy = iam.ManagedPolicy(self, "Policy", roles=[self])
-        self._scoped_policy.add_statements(statement)
-        if list(statement.resources) == ["*"]:
+        on_everything = statement.effect == iam.Effect.ALLOW and "*" in statement.resources
+        if on_everything:
             unscoped = [a for a in statement.actions if a not in RESOURCE_WILDCARD_ONLY]
             if unscoped:
                 raise ValueError(
                     f"{self.node.path}: {', '.join(unscoped)} granted on resource '*'; allowed: a resource ARN "
                     f"('*' only for actions without resource-level permissions: {', '.join(sorted(RESOURCE_WILDCARD_ONLY))})"
                 )
+        if self._scoped_policy is None:
+            self._scoped_policy = iam.ManagedPolicy(self, "Policy", roles=[self])
+        self._scoped_policy.add_statements(statement)
+        if on_everything:
             reasons = sorted({RESOURCE_WILDCARD_ONLY[a] for a in statement.actions})
             acknowledge(self._scoped_policy, "AwsSolutions-IAM5[Resource::*]", " ".join(reasons))
         return iam.AddToPrincipalPolicyResult(statement_added=True, policy_dependable=self._scoped_policy)

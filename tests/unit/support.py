@@ -1,0 +1,92 @@
+"""Helpers of the construct unit tests: a plain CDK app with the project's feature flags.
+
+The constructs must work without the spec layer, so these tests build them directly in a
+plain :class:`Stack`. Synthesis is the slow part: a module builds its scenario once and
+:func:`synth` turns every stack of the app into a :class:`Template` with a single
+``app.synth()``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from aws_cdk import App, CfnElement, Environment, Stack
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk.assertions import Template
+from constructs import IConstruct
+
+from ecs_platform.app_builder import project_context
+from tests.helpers import tags_of
+
+ACCOUNT = "123456789012"
+REGION = "ap-northeast-1"
+#: Two AZs of the test region; naming them avoids a context lookup.
+AZS = ("ap-northeast-1a", "ap-northeast-1c")
+
+__all__ = [
+    "ACCOUNT",
+    "AZS",
+    "REGION",
+    "join_text",
+    "logical_id",
+    "new_app",
+    "new_stack",
+    "of_type",
+    "only",
+    "plain_vpc",
+    "synth",
+    "tags_of",
+]
+
+
+def new_app() -> App:
+    """An app with cdk.json's feature flags (never a bare ``App()``)."""
+    return App(context=project_context())
+
+
+def new_stack(app: App | None = None, construct_id: str = "Test") -> Stack:
+    """A stack in the test account and region (a new app unless one is given)."""
+    return Stack(app or new_app(), construct_id, env=Environment(account=ACCOUNT, region=REGION))
+
+
+def synth(app: App, *stacks: Stack) -> list[Template]:
+    """Synthesize ``app`` once (validations included) and return the templates of ``stacks``."""
+    assembly = app.synth()
+    return [Template.from_json(assembly.get_stack_artifact(stack.artifact_id).template) for stack in stacks]
+
+
+def plain_vpc(stack: Stack, construct_id: str = "Vpc", cidr: str = "10.1.0.0/16") -> ec2.Vpc:
+    """A small VPC that is not the platform's :class:`Network`: the constructs take any ``IVpc``."""
+    return ec2.Vpc(
+        stack,
+        construct_id,
+        ip_addresses=ec2.IpAddresses.cidr(cidr),
+        availability_zones=list(AZS),
+        nat_gateways=0,
+        restrict_default_security_group=False,
+        subnet_configuration=[ec2.SubnetConfiguration(name="Private", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)],
+    )
+
+
+def of_type(template: Template, kind: str) -> dict[str, dict[str, Any]]:
+    """Resources of a CloudFormation type, by logical ID."""
+    return {k: dict(v) for k, v in template.find_resources(kind).items()}
+
+
+def logical_id(construct: IConstruct) -> str:
+    """The logical ID of the construct's CloudFormation resource (its default child) in its stack."""
+    return Stack.of(construct).get_logical_id(cast(CfnElement, construct.node.default_child))
+
+
+def only(template: Template, kind: str, prefix: str = "") -> tuple[str, dict[str, Any]]:
+    """The only resource of ``kind`` whose logical ID starts with ``prefix``; fails if there are none or several."""
+    found = {k: v for k, v in of_type(template, kind).items() if k.startswith(prefix)}
+    assert len(found) == 1, f"expected exactly one {kind} starting with {prefix!r}, got {sorted(found)}"
+    return next(iter(found.items()))
+
+
+def join_text(value: Any) -> str:
+    """The literal text of an ``Fn::Join`` with ``""``, every token part shown as ``<token>``."""
+    separator, parts = value["Fn::Join"]
+    assert separator == ""
+    return "".join(p if isinstance(p, str) else "<token>" for p in parts)
