@@ -27,6 +27,8 @@ class LoadBalancerProps:
     per AZ (with a :class:`Network`, pass ``network.web_subnets`` for an internal ALB)."""
     certificate: acm.ICertificate | None = None
     """Certificate for an HTTPS listener; HTTP then only redirects. Default: none (HTTP listener)."""
+    internal_clients: ec2.IPeer | None = None
+    """Who may reach an internal ALB. Default: the VPC's CIDR (pass a literal CIDR when the VPC is in another stack)."""
     ssl_policy: elbv2.SslPolicy = elbv2.SslPolicy.RECOMMENDED_TLS
     """TLS policy of the HTTPS listener. Default: ELBSecurityPolicy-TLS13-1-2-2021-06 (TLS 1.3 and 1.2)."""
     deletion_protection: bool = False
@@ -51,7 +53,12 @@ class LoadBalancer(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, props: LoadBalancerProps) -> None:
         super().__init__(scope, construct_id)
         self.security_group = LoadBalancerSecurityGroup(
-            self, "SecurityGroup", vpc=props.vpc, internet_facing=props.internet_facing, name=props.security_group_name
+            self,
+            "SecurityGroup",
+            vpc=props.vpc,
+            internet_facing=props.internet_facing,
+            internal_clients=props.internal_clients,
+            name=props.security_group_name,
         )
         subnets = props.vpc_subnets or ec2.SubnetSelection(
             subnet_type=ec2.SubnetType.PUBLIC if props.internet_facing else ec2.SubnetType.PRIVATE_WITH_EGRESS,

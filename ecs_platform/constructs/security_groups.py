@@ -31,9 +31,11 @@ class LoadBalancerSecurityGroup(ec2.SecurityGroup):
         *,
         vpc: ec2.IVpc,
         internet_facing: bool,
+        internal_clients: ec2.IPeer | None = None,
         name: str | None = None,
     ) -> None:
-        """:param name: value of the Name tag. Default: the construct path."""
+        """:param internal_clients: who may reach an internal load balancer. Default: the VPC's CIDR.
+        :param name: value of the Name tag. Default: the construct path."""
         super().__init__(
             scope,
             construct_id,
@@ -41,9 +43,9 @@ class LoadBalancerSecurityGroup(ec2.SecurityGroup):
             allow_all_outbound=False,
             description="ALB: inbound 80/443 only (SEC-2)",
         )
-        peer = ec2.Peer.any_ipv4() if internet_facing else ec2.Peer.ipv4(vpc.vpc_cidr_block)
+        peer = ec2.Peer.any_ipv4() if internet_facing else (internal_clients or ec2.Peer.ipv4(vpc.vpc_cidr_block))
         for port, label in ((80, "HTTP"), (443, "HTTPS")):
-            self.add_ingress_rule(peer, ec2.Port.tcp(port), f"{label} from {'the internet' if internet_facing else 'the VPC'}")
+            self.add_ingress_rule(peer, ec2.Port.tcp(port), f"{label} from {'the internet' if internet_facing else 'internal clients'}")
         if internet_facing:
             acknowledge(
                 self,

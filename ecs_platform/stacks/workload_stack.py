@@ -6,6 +6,7 @@ from typing import Any
 
 from aws_cdk import CfnOutput, Duration, Stack, Tags
 from aws_cdk import aws_certificatemanager as acm
+from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
 
 from ecs_platform.constructs.batch_job import BatchJob, BatchJobProps, JobSchedule
@@ -43,6 +44,8 @@ class WorkloadStack(Stack):
             props=LoadBalancerProps(
                 vpc=self.network.vpc,
                 internet_facing=lb.public,
+                # A literal CIDR: the VPC's own is an import from the network stack.
+                internal_clients=None if lb.public else ec2.Peer.ipv4(self.spec.network.cidr),
                 vpc_subnets=self.network.public_subnets if lb.public else self.network.web_subnets,
                 certificate=acm.Certificate.from_certificate_arn(scope, "Certificate", lb.certificate_arn) if lb.certificate_arn else None,
                 deletion_protection=self.spec.environment.production,

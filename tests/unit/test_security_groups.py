@@ -78,8 +78,8 @@ def test_sec2_internal_lb_admits_80_and_443_from_the_vpc_cidr(scenario: Scenario
     """SEC-2: an internal load balancer admits 80/443 only from the VPC's CIDR."""
     cidr = {"Fn::GetAtt": [scenario.vpc_id, "CidrBlock"]}
     assert _group(scenario, "internal")["SecurityGroupIngress"] == [
-        {"CidrIp": cidr, "Description": "HTTP from the VPC", "FromPort": 80, "IpProtocol": "tcp", "ToPort": 80},
-        {"CidrIp": cidr, "Description": "HTTPS from the VPC", "FromPort": 443, "IpProtocol": "tcp", "ToPort": 443},
+        {"CidrIp": cidr, "Description": "HTTP from internal clients", "FromPort": 80, "IpProtocol": "tcp", "ToPort": 80},
+        {"CidrIp": cidr, "Description": "HTTPS from internal clients", "FromPort": 443, "IpProtocol": "tcp", "ToPort": 443},
     ]
 
 
