@@ -37,7 +37,7 @@ class Emulator:
         env.update(
             PATH=f"{PROJECT_ROOT / '.venv' / 'bin'}{os.pathsep}{CDK_BIN.parent}{os.pathsep}{env.get('PATH', '')}",
             AWS_ACCESS_KEY_ID="testing",
-            AWS_SECRET_ACCESS_KEY="testing",  # noqa: S105 - the emulator's dummy credentials
+            AWS_SECRET_ACCESS_KEY="testing",
             AWS_DEFAULT_REGION=REGION,
             AWS_REGION=REGION,
             AWS_ENDPOINT_URL=self.endpoint,
@@ -59,13 +59,13 @@ class Emulator:
             endpoint_url=self.endpoint,
             region_name=REGION,
             aws_access_key_id="testing",
-            aws_secret_access_key="testing",  # noqa: S106
+            aws_secret_access_key="testing",
         )
 
     def reset(self) -> None:
         """Forget every resource (moto's reset API), so each scenario starts from an empty account."""
-        request = urllib.request.Request(f"{self.endpoint}/moto-api/reset", method="POST")  # noqa: S310 - loopback only
-        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+        request = urllib.request.Request(f"{self.endpoint}/moto-api/reset", method="POST")
+        with urllib.request.urlopen(request, timeout=30) as response:
             assert response.status == 200
 
     def cdk(self, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
