@@ -1,7 +1,7 @@
 # ecs-platform: every target installs what it needs first (Python venv, Node 24, the pinned CDK CLI).
 #   make synth [SPEC=specs/x.yaml]   synthesize a spec into cdk.out/ and print a summary
 #   make test                        run the whole test suite
-#   make lint                        ruff, mypy, cfn-lint over cdk.out, actionlint
+#   make lint                        ruff, mypy, cfn-lint and checkov over cdk.out, actionlint
 #   make diff | make deploy          compare with / deploy to AWS (needs AWS credentials)
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -21,6 +21,9 @@ STACKS ?= '**'
 
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
+# checkov gets its own venv: it pins a `packaging` that conflicts with pytest's.
+CHECKOV_VENV := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 
 .PHONY: help setup synth test lint diff deploy schema clean
 
@@ -36,21 +39,28 @@ $(NODE_STAMP): package.json package-lock.json $(PY_STAMP)
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
+$(CHECKOV_STAMP): requirements-checkov.txt
+	@test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
+	@touch $@
+
 setup: $(PY_STAMP) $(NODE_STAMP)
 
 synth: setup
+	rm -rf cdk.out  # only this spec's assembly: lint and checkov read every template in it
 	$(CDK) synth --quiet -c spec=$(SPEC) $(STACKS)
 	@python -m ecs_platform.summary cdk.out
 
 test: setup
 	python -m pytest
 
-lint: synth
+lint: synth $(CHECKOV_STAMP)
 	ruff check .
 	ruff format --check .
 	mypy ecs_platform app.py
 	cfn-lint --non-zero-exit-code error -- $$(find cdk.out -name '*.template.json')
 	node scripts/actionlint.mjs .github/workflows/*.yml
+	CKV_SKIP_PACKAGE_UPDATE_CHECK=true $(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml --directory cdk.out
 
 diff: setup
 	$(CDK) diff -c spec=$(SPEC) $(STACKS)

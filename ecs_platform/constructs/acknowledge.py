@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from aws_cdk import Acknowledgment, Validations
+from aws_cdk import Acknowledgment, CfnResource, Validations
 from constructs import IConstruct
 
 CONTEXT_KEY = "ecs-platform:acknowledge"
@@ -34,3 +34,13 @@ def acknowledge_rule(scope: IConstruct, rule: str, reason: str, packs: Iterable[
     """Acknowledge ``rule`` (``S3DefaultEncryptionKMS``) of each compliance pack in ``packs``."""
     for pack in packs:
         acknowledge(scope, f"{pack}-{rule}", reason)
+
+
+def checkov_skip(scope: IConstruct, check_id: str, reason: str) -> None:
+    """Suppress checkov's ``check_id`` (``CKV_AWS_18``) on the CloudFormation resource of ``scope``
+    (itself, or its default child), as ``Metadata.checkov.skip`` in the template, with ``reason``."""
+    resource = scope if isinstance(scope, CfnResource) else scope.node.default_child
+    if not isinstance(resource, CfnResource):
+        raise TypeError(f"{scope.node.path} has no CloudFormation resource to carry a checkov skip")
+    skips = list((resource.get_metadata("checkov") or {}).get("skip", []))
+    resource.add_metadata("checkov", {"skip": [*skips, {"id": check_id, "comment": reason}]})

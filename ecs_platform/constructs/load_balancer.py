@@ -11,7 +11,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
-from ecs_platform.constructs.acknowledge import HIPAA, NIST, PCI, acknowledge_rule
+from ecs_platform.constructs.acknowledge import HIPAA, NIST, PCI, acknowledge_rule, checkov_skip
 from ecs_platform.constructs.log_buckets import LogBuckets
 from ecs_platform.constructs.security_groups import LoadBalancerSecurityGroup
 
@@ -100,6 +100,12 @@ class LoadBalancer(Construct):
                     self.listener,
                     rule,
                     "No certificate was given (https: false): traffic is plain HTTP; see README, 'HTTP only'.",
+                )
+            for check_id in ("CKV_AWS_2", "CKV_AWS_103"):
+                checkov_skip(
+                    self.listener,
+                    check_id,
+                    "No certificate was given (https: false): plain HTTP, no TLS to configure; see README, 'HTTP only'.",
                 )
         if props.web_acl_arn is not None:
             wafv2.CfnWebACLAssociation(self, "WebAcl", resource_arn=self.load_balancer.load_balancer_arn, web_acl_arn=props.web_acl_arn)

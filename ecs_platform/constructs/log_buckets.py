@@ -6,7 +6,7 @@ from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from ecs_platform.constructs.acknowledge import acknowledge_rule
+from ecs_platform.constructs.acknowledge import acknowledge_rule, checkov_skip
 
 
 class LogBuckets(Construct):
@@ -27,6 +27,11 @@ class LogBuckets(Construct):
         # feature flags are (the ACL path is incompatible with BucketOwnerEnforced).
         self.node.set_context("@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy", True)
         self.server_access_logs = self._bucket("ServerAccessLogs", retention)
+        checkov_skip(
+            self.server_access_logs,
+            "CKV_AWS_18",
+            "The terminal log bucket: it receives the server access logs of the ALB log bucket and cannot log to itself.",
+        )
         self.access_logs = self._bucket("AccessLogs", retention, server_access_logs=self.server_access_logs)
 
     def _bucket(self, construct_id: str, retention: Duration, server_access_logs: s3.IBucket | None = None) -> s3.Bucket:

@@ -13,7 +13,7 @@ from aws_cdk import Tags
 from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
 
-from ecs_platform.constructs.acknowledge import acknowledge
+from ecs_platform.constructs.acknowledge import acknowledge, checkov_skip
 
 
 def _named(group: ec2.SecurityGroup, name: str | None) -> None:
@@ -51,6 +51,11 @@ class LoadBalancerSecurityGroup(ec2.SecurityGroup):
                 self,
                 "AwsSolutions-EC23",
                 "Internet-facing load balancer: 80/443 open to the world is its purpose (SEC-2); tasks stay private.",
+            )
+            checkov_skip(
+                self,
+                "CKV_AWS_260",
+                "Internet-facing load balancer: 80/443 open to the world is its purpose (SEC-2); with HTTPS, 80 only redirects.",
             )
         _named(self, name)
 

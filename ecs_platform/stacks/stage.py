@@ -16,6 +16,9 @@ class PlatformStage(Stage):
     def __init__(self, scope: Construct, construct_id: str, *, spec: Spec, account: str | None = None) -> None:
         env = spec.environment
         super().__init__(scope, construct_id, env=Environment(account=env.account or account, region=env.region))
+        if env.account:
+            # The spec names the AZs; tell CDK, so a concrete account needs no AWS lookup at synthesis.
+            self.node.set_context(f"availability-zones:account={env.account}:region={env.region}", list(env.availability_zones))
         prefix = f"{spec.app}-{env.name}"
         self.network_stack = NetworkStack(
             self,
