@@ -2,6 +2,7 @@
 #   make synth [SPEC=specs/x.yaml]   synthesize a spec into cdk.out/ and print a summary
 #   make test                        run the whole test suite
 #   make lint                        ruff, mypy, cfn-lint and checkov over cdk.out, actionlint
+#   make access-report [SPEC=...]    per workload: role -> actions -> resources
 #   make diff | make deploy          compare with / deploy to AWS (needs AWS credentials)
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -25,10 +26,10 @@ NODE_STAMP := node_modules/.installed
 CHECKOV_VENV := .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 
-.PHONY: help setup synth test lint diff deploy schema clean
+.PHONY: help setup synth test lint diff deploy schema clean access-report
 
 help:
-	@sed -n '2,6p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,7p' Makefile | sed 's/^# \{0,1\}//'
 
 $(PY_STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -61,6 +62,9 @@ lint: synth $(CHECKOV_STAMP)
 	cfn-lint --non-zero-exit-code error -- $$(find cdk.out -name '*.template.json')
 	node scripts/actionlint.mjs .github/workflows/*.yml
 	CKV_SKIP_PACKAGE_UPDATE_CHECK=true $(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml --directory cdk.out
+
+access-report: synth
+	@python -m ecs_platform.access_report cdk.out
 
 diff: setup
 	$(CDK) diff -c spec=$(SPEC) $(STACKS)

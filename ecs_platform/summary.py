@@ -34,24 +34,33 @@ def _read(path: Path) -> Any:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def stacks(outdir: Path) -> list[StackSummary]:
-    """Every CloudFormation stack of the assembly, nested stage assemblies included."""
-    found: list[StackSummary] = []
-    manifest = _read(outdir / "manifest.json")
-    for artifact in manifest.get("artifacts", {}).values():
+def _stack_artifacts(outdir: Path) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """(artifact, template) of every CloudFormation stack, nested stage assemblies included."""
+    found: list[tuple[dict[str, Any], dict[str, Any]]] = []
+    for artifact in _read(outdir / "manifest.json").get("artifacts", {}).values():
         props = artifact.get("properties", {})
         if artifact["type"] == "cdk:cloud-assembly":
-            found += stacks(outdir / props["directoryName"])
+            found += _stack_artifacts(outdir / props["directoryName"])
         elif artifact["type"] == "aws:cloudformation:stack":
-            template = _read(outdir / props["templateFile"])
-            found.append(
-                StackSummary(
-                    display_name=artifact.get("displayName", props.get("stackName", "?")),
-                    stack_name=props.get("stackName", "?"),
-                    resources=Counter(r["Type"] for r in template.get("Resources", {}).values()),
-                )
-            )
+            found.append((artifact, _read(outdir / props["templateFile"])))
     return found
+
+
+def templates(outdir: Path) -> list[tuple[str, dict[str, Any]]]:
+    """(display name, template) of every stack of the assembly."""
+    return [(artifact.get("displayName", "?"), template) for artifact, template in _stack_artifacts(outdir)]
+
+
+def stacks(outdir: Path) -> list[StackSummary]:
+    """Every CloudFormation stack of the assembly, nested stage assemblies included."""
+    return [
+        StackSummary(
+            display_name=artifact.get("displayName", artifact["properties"].get("stackName", "?")),
+            stack_name=artifact["properties"].get("stackName", "?"),
+            resources=Counter(r["Type"] for r in template.get("Resources", {}).values()),
+        )
+        for artifact, template in _stack_artifacts(outdir)
+    ]
 
 
 def nag(outdir: Path) -> list[NagSummary]:

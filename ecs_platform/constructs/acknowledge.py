@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from aws_cdk import Acknowledgment, CfnResource, Validations
+from aws_cdk import Acknowledgment, CfnResource, Stack, Validations
 from constructs import IConstruct
+
+from ecs_platform.intrinsics import render
 
 CONTEXT_KEY = "ecs-platform:acknowledge"
 
@@ -28,6 +30,11 @@ def acknowledge(scope: IConstruct, rule_id: str, reason: str) -> None:
         return
     pack = rule_id.split("-", 1)[0]
     Validations.of(scope).acknowledge(Acknowledgment(id=f"{pack}::{rule_id}", reason=reason))
+
+
+def nag_text(scope: IConstruct, value: object) -> str:
+    """``value`` (a string with tokens) as cdk-nag prints it in a finding ID (``<Logical.Arn>``)."""
+    return render(Stack.of(scope).resolve(value))
 
 
 def acknowledge_rule(scope: IConstruct, rule: str, reason: str, packs: Iterable[str] = COMPLIANCE_PACKS) -> None:

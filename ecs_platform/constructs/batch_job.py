@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from aws_cdk import Duration, Fn, RemovalPolicy, Stack, TimeZone, Token
+from aws_cdk import Duration, Fn, RemovalPolicy, Stack, TimeZone
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_iam as iam
@@ -16,10 +16,11 @@ from aws_cdk import aws_scheduler_targets as targets
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from ecs_platform.constructs.acknowledge import acknowledge
+from ecs_platform.constructs.acknowledge import acknowledge, nag_text
 from ecs_platform.constructs.fargate_task import ContainerProps, FargateTask, FargateTaskProps
 from ecs_platform.constructs.scoped_role import ScopedRole, service_principal
 from ecs_platform.constructs.security_groups import BatchSecurityGroup
+from ecs_platform.constructs.task_role import TaskRole
 from ecs_platform.spec.limits import RUN_TASK_MAX_COUNT_PER_CALL
 
 
@@ -172,14 +173,12 @@ class BatchJob(Construct):
 
         # Scheduler tags the tasks it starts (PropagateTags): ecs:TagResource on tasks of
         # this cluster, whose IDs do not exist before the run.
-        cluster = props.cluster.node.default_child
-        if isinstance(cluster, ecs.CfnCluster):
-            acknowledge(
-                role,
-                f"AwsSolutions-IAM5[Resource::arn:{_or_token(stack.partition, 'AWS::Partition')}:ecs:{stack.region}:"
-                f"{_or_token(stack.account, 'AWS::AccountId')}:task/<{stack.get_logical_id(cluster)}>/*]",
-                "ecs:TagResource on this cluster's tasks (to tag what the schedule starts); task IDs exist only after RunTask.",
-            )
+        tasks = stack.format_arn(service="ecs", resource="task", resource_name=f"{props.cluster.cluster_name}/*")
+        acknowledge(
+            role,
+            f"AwsSolutions-IAM5[Resource::{nag_text(role, tasks)}]",
+            "ecs:TagResource on this cluster's tasks (to tag what the schedule starts); task IDs exist only after RunTask.",
+        )
 
     @property
     def task_definition(self) -> ecs.FargateTaskDefinition:
@@ -190,7 +189,8 @@ class BatchJob(Construct):
         return self.task.log_group
 
     @property
-    def task_role(self) -> iam.IRole:
+    def task_role(self) -> TaskRole:
+        """The job's own task role, with typed ``grant_*`` methods (IAM-5)."""
         return self.task.task_role
 
     @property
@@ -216,8 +216,3 @@ class BatchJob(Construct):
                 f" --propagate-tags TASK_DEFINITION --tags key=Name,value={self.name}-manual",
             ],
         )
-
-
-def _or_token(value: str, pseudo: str) -> str:
-    """How cdk-nag prints a value in a finding ID: literal, or ``<AWS::AccountId>`` for a token."""
-    return f"<{pseudo}>" if Token.is_unresolved(value) else value

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from aws_cdk import Tags
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 
@@ -18,6 +20,10 @@ class ClusterProps:
     """Value of the cluster's ``Name`` tag (CLI-4). Default: no Name tag."""
     container_insights: ecs.ContainerInsights = ecs.ContainerInsights.ENHANCED
     """Container Insights level; supplies task counts and per-task metrics (OBS-2). Default: ENHANCED."""
+    exec_log_group: logs.ILogGroup | None = None
+    """Turns on ECS Exec logging: sessions are logged to this group (encrypted). Default: no ECS Exec configuration."""
+    exec_key: kms.IKey | None = None
+    """Key that encrypts ECS Exec sessions (with ``exec_log_group``). Default: none."""
 
 
 class Cluster(Construct):
@@ -32,6 +38,15 @@ class Cluster(Construct):
             vpc=props.vpc,
             container_insights_v2=props.container_insights,
             enable_fargate_capacity_providers=True,
+            execute_command_configuration=ecs.ExecuteCommandConfiguration(
+                kms_key=props.exec_key,
+                logging=ecs.ExecuteCommandLogging.OVERRIDE,
+                log_configuration=ecs.ExecuteCommandLogConfiguration(
+                    cloud_watch_log_group=props.exec_log_group, cloud_watch_encryption_enabled=True
+                ),
+            )
+            if props.exec_log_group is not None
+            else None,
         )
         if props.name_tag:
             Tags.of(self.cluster).add("Name", props.name_tag)

@@ -18,6 +18,7 @@ from constructs import Construct
 from ecs_platform.constructs.fargate_task import ContainerProps, FargateTask, FargateTaskProps
 from ecs_platform.constructs.load_balancer import LoadBalancer
 from ecs_platform.constructs.security_groups import WebTaskSecurityGroup
+from ecs_platform.constructs.task_role import TaskRole
 from ecs_platform.spec.limits import MAX_TASKS_PER_SERVICE
 
 
@@ -71,6 +72,8 @@ class WebServiceProps:
     """What deleting the stack does to the log group. Default: DESTROY."""
     permissions_boundary: iam.IManagedPolicy | None = None
     """Permissions boundary of the task and execution roles. Default: none."""
+    enable_execute_command: bool = False
+    """Allow ECS Exec into the tasks; grant it with ``task_role.grant_ecs_exec(...)``. Default: false."""
 
 
 class WebService(Construct):
@@ -127,6 +130,12 @@ class WebService(Construct):
         )
         if props.service_name:
             Tags.of(self.service).add("Name", props.service_name)
+        if props.enable_execute_command:
+            # Set on the resource: CDK's enable_execute_command also grants logs:DescribeLogGroups
+            # on '*'; TaskRole.grant_ecs_exec grants exactly what ECS Exec needs instead.
+            cfn_service = self.service.node.default_child
+            assert isinstance(cfn_service, ecs.CfnService)
+            cfn_service.enable_execute_command = True
         hc = props.health_check
         self.target_group = props.load_balancer.listener.add_targets(
             "Targets",
@@ -155,7 +164,8 @@ class WebService(Construct):
         return self.task.log_group
 
     @property
-    def task_role(self) -> iam.IRole:
+    def task_role(self) -> TaskRole:
+        """The workload's own task role, with typed ``grant_*`` methods (IAM-5)."""
         return self.task.task_role
 
     @property

@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 
 from ecs_platform.spec import limits
+from ecs_platform.spec.access import KMS_VIA_SERVICE, check_resource, partition_of
 from ecs_platform.spec.models import ContainerSpec, JobSpec, ServiceSpec, Spec
 
 Issue = tuple[str, str]
@@ -187,6 +188,32 @@ def nat_gateways(spec: Spec) -> Iterator[Issue]:
         )
 
 
+def access_resources(spec: Spec) -> Iterator[Issue]:
+    """IAM-5: every resource an access entry names is one resource of its kind, in the environment's partition."""
+    region = spec.environment.region
+    for path, workload in _workloads(spec):
+        for i, entry in enumerate(workload.access):
+            if entry.kms_key is not None and entry.type not in KMS_VIA_SERVICE:
+                yield f"{path}.access[{i}].kms_key", f"{entry.type} uses no KMS key; allowed: kms_key on {', '.join(KMS_VIA_SERVICE)}"
+            if entry.type == "ecs_exec" and isinstance(workload, JobSpec):
+                yield f"{path}.access[{i}].type", "ecs_exec is for services; allowed for jobs: any other integration"
+            for field, kind, value in entry.resources():
+                message = check_resource(kind, value, region)
+                if message:
+                    yield f"{path}.access[{i}].{field}", f"{entry.type}: {message}"
+        for j, container in enumerate(workload.containers):
+            for name, ref in container.secrets.items():
+                if ref.kms_key is not None and (message := check_resource("kms_key", ref.kms_key, region)):
+                    yield f"{path}.containers[{j}].secrets.{name}.kms_key", message
+
+
+def permissions_boundary(spec: Spec) -> Iterator[Issue]:
+    arn = spec.permissions_boundary
+    pattern = rf"arn:{partition_of(spec.environment.region)}:iam::(\d{{12}}|aws):policy/[\w+=,.@/-]{{1,512}}"
+    if arn is not None and not re.fullmatch(pattern, arn):
+        yield "permissions_boundary", f"{arn!r} is not a managed policy ARN; allowed: arn:aws:iam::<account>:policy/<name>"
+
+
 def task_definition_size(spec: Spec) -> Iterator[Issue]:
     """LIM-1, early: the containers alone must fit in 64 KiB. The construct re-checks the rendered size."""
     for path, workload in _workloads(spec):
@@ -208,6 +235,8 @@ CHECKS: tuple[Check, ...] = (
     service_has_target,
     https_has_certificate,
     web_acl_in_region,
+    access_resources,
+    permissions_boundary,
     task_definition_size,
 )
 

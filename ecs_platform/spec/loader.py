@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from ecs_platform.spec.access import ENTRY_MODELS
 from ecs_platform.spec.checks import check_spec
 from ecs_platform.spec.models import Spec
 
@@ -54,6 +55,9 @@ def _model_at(loc: Sequence[int | str]) -> type[BaseModel] | None:
     """The model class that holds the field at ``loc`` (to list the keys it allows)."""
     model: type[BaseModel] = Spec
     for part in loc:
+        if isinstance(part, str) and part in ENTRY_MODELS and part not in model.model_fields:
+            model = ENTRY_MODELS[part]  # pydantic puts an access entry's type in the path
+            continue
         field = model.model_fields.get(part) if isinstance(part, str) else None
         if field is None:
             continue  # a list index or a key of a user mapping (tags, environment, secrets)
@@ -93,10 +97,11 @@ _EXPECTED = {
 
 
 def _format_error(error: Mapping[str, Any]) -> tuple[str, str]:
-    # pydantic adds a '[key]' part for errors in a mapping's keys; the data path is enough.
+    # pydantic adds a '[key]' part for errors in a mapping's keys, and an access entry's type
+    # after its index: the model lookup uses them, the printed path leaves them out.
     loc = [part for part in error["loc"] if part != "[key]"]
     kind, value = error["type"], error.get("input")
-    path = _path(loc)
+    path = _path([p for i, p in enumerate(loc) if not (p in ENTRY_MODELS and i and isinstance(loc[i - 1], int))])
     if kind == "extra_forbidden":
         owner = _model_at(loc[:-1])
         allowed = ", ".join(owner.model_fields) if owner else "see specs/spec.schema.json"
@@ -108,6 +113,14 @@ def _format_error(error: Mapping[str, Any]) -> tuple[str, str]:
         return path, f"required key is missing{what}"
     if kind == "value_error":
         return path, str(error["msg"]).removeprefix("Value error, ")
+    if kind == "union_tag_invalid":
+        return path, f"{describe(error['ctx']['tag'])} is not an integration; allowed: {error['ctx']['expected_tags']}"
+    if kind == "union_tag_not_found":
+        return path, f"the entry has no {error['ctx']['discriminator']}; allowed: a 'type' naming the integration"
+    if kind == "literal_error":
+        return path, f"{describe(value)} is not allowed; allowed: {error['ctx']['expected']}"
+    if kind == "string_pattern_mismatch":
+        return path, f"{describe(value)} is not valid; allowed: text matching {error['ctx']['pattern']}"
     if kind in _EXPECTED:
         return path, f"{describe(value)} is a {type(value).__name__}; allowed: {_EXPECTED[kind]}"
     return path, f"{error['msg']}; got {describe(value)}"

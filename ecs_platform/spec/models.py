@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from ecs_platform.spec import limits
+from ecs_platform.spec.access import AccessEntry
 
 
 class _Model(BaseModel):
@@ -136,6 +137,9 @@ class SecretRef(_Model):
 
     secrets_manager: str | None = Field(default=None, description="Secrets Manager secret ARN (optionally ':json-key::').")
     ssm_parameter: str | None = Field(default=None, description="SSM parameter name (/path/name) or ARN.")
+    kms_key: str | None = Field(
+        default=None, description="ARN of the customer-managed key encrypting it: the execution role gets kms:Decrypt (IAM-3/4)."
+    )
 
     @model_validator(mode="after")
     def _exactly_one_source(self) -> SecretRef:
@@ -190,6 +194,9 @@ class _WorkloadSpec(_Model):
     cpu: Annotated[int, _check(limits.check_fargate_cpu)] = Field(default=256, description="Task CPU units (Fargate sizes). Default: 256.")
     memory: int = Field(default=512, description="Task memory in MiB; must pair with cpu (Fargate sizes). Default: 512.")
     containers: Containers = Field(description="1 to 10 containers (LIM-2).")
+    access: list[AccessEntry] = Field(
+        default_factory=list, description="What the task role may do, one entry per integration (IAM-5). Default: nothing."
+    )
     tags: Tags = Field(default_factory=dict, description="Tags for this workload's resources.")
 
     @property
@@ -284,6 +291,9 @@ class Spec(_Model):
     services: list[ServiceSpec] = Field(default_factory=list, max_length=limits.MAX_SERVICES_PER_CLUSTER)
     jobs: list[JobSpec] = Field(default_factory=list)
     tags: Tags = Field(default_factory=dict, description="Tags applied to every resource.")
+    permissions_boundary: str | None = Field(
+        default=None, description="ARN of a managed policy set as permissions boundary of every task and execution role."
+    )
 
     @property
     def cluster_name_tag(self) -> str:

@@ -7,11 +7,13 @@ import re
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
+from ecs_platform.constructs.container_secret import ContainerSecret
 from ecs_platform.constructs.fargate_task import ContainerProps
 from ecs_platform.spec.limits import LOG_RETENTION_DAYS
 from ecs_platform.spec.models import ContainerSpec, SecretRef, Spec
@@ -36,14 +38,15 @@ def retention(spec: Spec) -> logs.RetentionDays:
 
 
 def _secret(scope: Construct, construct_id: str, ref: SecretRef) -> ecs.Secret:
+    key = kms.Key.from_key_arn(scope, f"{construct_id}-Key", ref.kms_key) if ref.kms_key else None
     if ref.secrets_manager is not None:
         arn, _, field = ref.secrets_manager.partition(":json-key:")
         secret = secretsmanager.Secret.from_secret_complete_arn(scope, construct_id, arn)
-        return ecs.Secret.from_secrets_manager(secret, field.strip(":") or None)
+        return ContainerSecret.of_secret(secret, field=field.strip(":") or None, key=key)
     assert ref.ssm_parameter is not None
     name = ref.ssm_parameter.split(":parameter", 1)[-1] if ref.ssm_parameter.startswith("arn:") else ref.ssm_parameter
     parameter = ssm.StringParameter.from_secure_string_parameter_attributes(scope, construct_id, parameter_name=name)
-    return ecs.Secret.from_ssm_parameter(parameter)
+    return ContainerSecret.of_parameter(parameter, key=key)
 
 
 _ECR_IMAGE = re.compile(

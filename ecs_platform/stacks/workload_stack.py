@@ -7,6 +7,8 @@ from typing import Any
 from aws_cdk import CfnOutput, Duration, Stack, Tags
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from ecs_platform.constructs.batch_job import BatchJob, BatchJobProps, JobSchedule
@@ -18,6 +20,7 @@ from ecs_platform.constructs.network import Network
 from ecs_platform.constructs.web_service import HealthCheckProps, WebService, WebServiceProps
 from ecs_platform.spec.checks import traffic_container
 from ecs_platform.spec.models import JobSpec, ServiceSpec, Spec
+from ecs_platform.stacks.access import ExecCommandConfig, grant_access
 from ecs_platform.stacks.settings import container_props, removal_policy, retention
 
 
@@ -29,11 +32,38 @@ class WorkloadStack(Stack):
         self.spec = spec
         self.network = network
         self.key = EncryptionKey(self, "Key", description=f"{spec.app} workloads: logs, queues", removal_policy=removal_policy(spec))
-        self.cluster = Cluster(self, "Cluster", props=ClusterProps(vpc=network.vpc, name_tag=spec.cluster_name_tag)).cluster
+        self.exec_config = self._exec_config() if any(e.type == "ecs_exec" for s in spec.services for e in s.access) else None
+        self.cluster = Cluster(
+            self,
+            "Cluster",
+            props=ClusterProps(
+                vpc=network.vpc,
+                name_tag=spec.cluster_name_tag,
+                exec_log_group=self.exec_config.log_group if self.exec_config else None,
+                exec_key=self.exec_config.key if self.exec_config else None,
+            ),
+        ).cluster
+        self.permissions_boundary = (
+            iam.ManagedPolicy.from_managed_policy_arn(self, "PermissionsBoundary", spec.permissions_boundary)
+            if spec.permissions_boundary
+            else None
+        )
         _output(self, "ClusterName", self.cluster.cluster_name, "ECS cluster (CLI-8)")
         self.log_buckets = LogBuckets(self, "LoadBalancerLogs") if spec.services else None
         self.services = {s.name: self._service(s) for s in spec.services}
         self.jobs = {j.name: self._job(j) for j in spec.jobs}
+
+    def _exec_config(self) -> ExecCommandConfig:
+        """ECS Exec sessions of the cluster: KMS-encrypted and logged to their own group."""
+        log_group = logs.LogGroup(
+            self,
+            "ExecLogs",
+            log_group_name=f"/ecs/{self.spec.app}-{self.spec.environment.name}/exec",
+            encryption_key=self.key,
+            retention=retention(self.spec),
+            removal_policy=removal_policy(self.spec),
+        )
+        return ExecCommandConfig(log_group=log_group, key=self.key)
 
     def _service(self, spec: ServiceSpec) -> WebService:
         scope = Construct(self, f"Service-{spec.name}")
@@ -82,8 +112,11 @@ class WorkloadStack(Stack):
                 health_check_grace_period=Duration.seconds(hc.grace_period_seconds),
                 log_retention=retention(self.spec),
                 removal_policy=removal_policy(self.spec),
+                permissions_boundary=self.permissions_boundary,
+                enable_execute_command=any(e.type == "ecs_exec" for e in spec.access),
             ),
         )
+        grant_access(scope, service.task_role, spec.access, exec_config=self.exec_config)
         _tag(scope, spec.tags)
         scheme = "https" if load_balancer.https else "http"
         name = output_prefix(spec.name)
@@ -116,8 +149,10 @@ class WorkloadStack(Stack):
                 schedule=JobSchedule(expression=spec.schedule, time_zone=spec.timezone) if spec.schedule else None,
                 log_retention=retention(self.spec),
                 removal_policy=removal_policy(self.spec),
+                permissions_boundary=self.permissions_boundary,
             ),
         )
+        grant_access(scope, job.task_role, spec.access)
         _tag(scope, spec.tags)
         name = output_prefix(spec.name)
         _output(scope, f"{name}RunTaskCommand", job.run_task_command, f"{spec.name}: run it now (CLI-7)")

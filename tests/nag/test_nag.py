@@ -17,7 +17,7 @@ from ecs_platform.constructs.acknowledge import CONTEXT_KEY
 from ecs_platform.spec import load_spec
 from tests.conftest import SPECS, Synthesized, synthesize
 
-EXAMPLES = ("default", "production")
+EXAMPLES = ("default", "production", "access")
 
 Finding = tuple[str, str]  # (rule ID, construct path)
 
@@ -82,6 +82,15 @@ PINNED: dict[str, set[str]] = {
         # The HTTP listener only redirects to HTTPS.
         *{f"{p}-ELBv2ACMCertificateRequired" for p in ("NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321")},
     },
+}
+#: Every integration of the access vocabulary adds only: '*' for the actions without
+#: resource-level permissions (ECR token, X-Ray, Session Manager channels, PutMetricData
+#: with its namespace condition) and the object keys under an S3 prefix.
+PINNED["access"] = {
+    *(PINNED["default"] - {"AwsSolutions-IAM5[Resource::arn:aws:ecs:ap-northeast-1:<AWS::AccountId>:task/<ClusterC2E21B66>/*]"}),
+    "AwsSolutions-IAM5[Resource::arn:aws:ecs:ap-northeast-1:111122223333:task/<ClusterC2E21B66>/*]",
+    "AwsSolutions-IAM5[Resource::*]",
+    "AwsSolutions-IAM5[Resource::arn:aws:s3:::orders-uploads/invoices/*]",
 }
 
 

@@ -99,7 +99,7 @@ CASES: dict[str, Bad] = {
         lambda d: d.update(clusters={"name": "x"}),
         "clusters",
         r"unknown key",
-        r"allowed keys: app, environment, network, cluster, logs, services, jobs, tags$",
+        r"allowed keys: app, environment, network, cluster, logs, services, jobs, tags, permissions_boundary$",
     ),
     "unknown_nested_key_cpuu": Bad(_set(service, cpuu=256), "services[0].cpuu", r"unknown key", r"allowed keys: .*\bcpu\b.*\bmemory\b"),
     # A missing key has no value; the message says only that it is required (see the report).
@@ -209,7 +209,7 @@ CASES: dict[str, Bad] = {
         _set(container, port=70000), "services[0].containers[0].port", r"\b70000 is out of range", r"allowed: 1\.\.65535$"
     ),
     "protocol_is_http": Bad(
-        _set(container, protocol="http"), "services[0].containers[0].protocol", r"got 'http'", r"should be 'tcp' or 'udp'"
+        _set(container, protocol="http"), "services[0].containers[0].protocol", r"'http' is not allowed", r"allowed: 'tcp' or 'udp'"
     ),
     # --- SEC-1: tasks stay in their private subnets ---
     "service_tasks_asked_into_public_subnets_SEC-1": Bad(

@@ -16,7 +16,7 @@ import pytest
 import yaml
 from pydantic import BaseModel
 
-from ecs_platform.spec import models
+from ecs_platform.spec import access, models
 from ecs_platform.spec.schema import SCHEMA_DIALECT, main, render, spec_json_schema
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,9 +26,12 @@ REGENERATE = "regenerate it with `make schema` (python -m ecs_platform.spec.sche
 
 #: Every model of the spec, by the name pydantic gives its schema definition.
 MODELS: dict[str, type[BaseModel]] = {
-    name: value
-    for name, value in vars(models).items()
-    if isinstance(value, type) and issubclass(value, BaseModel) and value.__module__ == models.__name__ and not name.startswith("_")
+    **{
+        name: value
+        for name, value in vars(models).items()
+        if isinstance(value, type) and issubclass(value, BaseModel) and value.__module__ == models.__name__ and not name.startswith("_")
+    },
+    **{model.__name__: model for model in access.ENTRY_MODELS.values()},
 }
 
 
