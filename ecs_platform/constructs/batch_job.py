@@ -194,6 +194,33 @@ class BatchJob(Construct):
         return self.task.task_role
 
     @property
+    def run_task_parameters(self) -> str:
+        """The RunTask request of an on-demand run, as JSON (boto3's ``run_task`` keyword names):
+        what ``ecs-platform run-task`` reads from the stack outputs."""
+        capacity: dict[str, object] = (
+            {"launchType": "FARGATE"}
+            if self.capacity_provider == "FARGATE"
+            else {"capacityProviderStrategy": [{"capacityProvider": self.capacity_provider, "weight": 1}]}
+        )
+        return Stack.of(self).to_json_string(
+            {
+                "cluster": self.cluster.cluster_name,
+                "taskDefinition": self.task.task_definition.family,
+                "count": self.count,
+                **capacity,
+                "networkConfiguration": {
+                    "awsvpcConfiguration": {
+                        "subnets": self.subnet_ids,
+                        "securityGroups": [self.security_group.security_group_id],
+                        "assignPublicIp": "DISABLED",
+                    }
+                },
+                "propagateTags": "TASK_DEFINITION",
+                "tags": [{"key": "Name", "value": f"{self.name}-manual"}],
+            }
+        )
+
+    @property
     def run_task_command(self) -> str:
         """A ready ``aws ecs run-task`` command for an on-demand run (CLI-7)."""
         if self.capacity_provider == "FARGATE":

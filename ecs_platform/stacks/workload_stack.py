@@ -156,6 +156,7 @@ class WorkloadStack(Stack):
         _tag(scope, spec.tags)
         name = output_prefix(spec.name)
         _output(scope, f"{name}RunTaskCommand", job.run_task_command, f"{spec.name}: run it now (CLI-7)")
+        _output(scope, f"{name}RunTaskParameters", job.run_task_parameters, f"{spec.name}: RunTask request (ecs-platform run-task)")
         _output(scope, f"{name}TaskDefinition", job.task_definition.task_definition_arn, f"{spec.name}: task definition (CLI-8)")
         return job
 

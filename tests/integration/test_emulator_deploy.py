@@ -60,7 +60,7 @@ def test_both_stacks_deploy_and_the_imports_resolve(emulator: Emulator, outputs:
     assert exports == outputs["my-app-dev-network"]
     assert set(outputs["my-app-dev-workloads"]) == {
         "ClusterName", "MyServiceUrl", "MyServiceServiceName", "MyServiceTaskDefinition",
-        "NightlyReportRunTaskCommand", "NightlyReportTaskDefinition",
+        "NightlyReportRunTaskCommand", "NightlyReportRunTaskParameters", "NightlyReportTaskDefinition",
     }  # fmt: skip
 
 

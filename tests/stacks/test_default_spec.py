@@ -105,6 +105,7 @@ def test_cli8_outputs_name_cluster_services_and_task_definitions(default: Synthe
         "MyServiceServiceName",
         "MyServiceTaskDefinition",
         "NightlyReportRunTaskCommand",
+        "NightlyReportRunTaskParameters",
         "NightlyReportTaskDefinition",
     }
 
