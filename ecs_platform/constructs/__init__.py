@@ -8,6 +8,7 @@ from ecs_platform.constructs.fargate_task import ContainerProps, FargateTask, Fa
 from ecs_platform.constructs.load_balancer import LoadBalancer, LoadBalancerProps
 from ecs_platform.constructs.log_buckets import LogBuckets
 from ecs_platform.constructs.network import Network, NetworkProps
+from ecs_platform.constructs.queue_worker import QueueWorker, QueueWorkerProps
 from ecs_platform.constructs.scoped_role import RESOURCE_WILDCARD_ONLY, EcsTasksRole, ScopedRole
 from ecs_platform.constructs.security_groups import BatchSecurityGroup, LoadBalancerSecurityGroup, WebTaskSecurityGroup
 from ecs_platform.constructs.task_role import TaskRole
@@ -34,6 +35,8 @@ __all__ = [
     "LogBuckets",
     "Network",
     "NetworkProps",
+    "QueueWorker",
+    "QueueWorkerProps",
     "ScopedRole",
     "TaskRole",
     "WebService",

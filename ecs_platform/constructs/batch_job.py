@@ -6,14 +6,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from aws_cdk import Duration, Fn, RemovalPolicy, Stack, TimeZone
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as events_targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_scheduler_targets as targets
+from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from ecs_platform.constructs.acknowledge import acknowledge, nag_text
@@ -38,6 +44,15 @@ class JobSchedule:
     """Retries when RunTask fails (capacity, throttling). Default: 2."""
     max_event_age: Duration = Duration.hours(1)
     """Give up on a start that could not happen within this time. Default: 1 hour."""
+    timeout: Duration | None = None
+    """Stop a run that takes longer, and count it as failed. Default: none (the task runs until it exits)."""
+    retries: int = 0
+    """Run a failed (or timed-out) run again, up to this many times. Default: 0."""
+
+    @property
+    def supervised(self) -> bool:
+        """A timeout or retries need a Step Functions state machine that waits for the task."""
+        return self.timeout is not None or self.retries > 0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -72,6 +87,8 @@ class BatchJobProps:
     """What deleting the stack does to the log group and queue. Default: DESTROY."""
     permissions_boundary: iam.IManagedPolicy | None = None
     """Permissions boundary of the roles. Default: none."""
+    failure_topic: sns.ITopic | None = None
+    """Where failed runs are announced. Default: a new topic encrypted with ``encryption_key``."""
 
 
 class BatchJob(Construct):
@@ -117,9 +134,68 @@ class BatchJob(Construct):
         self.count = props.count
         self.capacity_provider = props.capacity_provider
         self.schedule: scheduler.Schedule | None = None
+        self.state_machine: sfn.StateMachine | None = None
         self.dead_letter_queue: sqs.Queue | None = None
         if props.schedule is not None:
             self._schedule(props, props.schedule)
+        self._watch_failures(props)
+
+    def _watch_failures(self, props: BatchJobProps) -> None:
+        """A run that fails is visible: an EventBridge rule matches this job's stopped tasks with a
+        non-zero exit code or a stop other than its essential container exiting, and notifies the
+        failure topic; a CloudWatch alarm on the rule's matches notifies it too."""
+        stack = Stack.of(self)
+        self.failure_topic = props.failure_topic or sns.Topic(
+            self, "Failures", display_name=f"{self.name} failed runs", master_key=props.encryption_key, enforce_ssl=True
+        )
+        # EventBridge and CloudWatch publish to a topic encrypted with a customer-managed key
+        # only if the key policy lets them use it (for this account's resources only).
+        props.encryption_key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowEventBridgeAndCloudWatchToNotify",
+                principals=[iam.ServicePrincipal("events.amazonaws.com"), iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                resources=["*"],
+                conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
+            )
+        )
+        family_arn = stack.format_arn(service="ecs", resource="task-definition", resource_name=f"{self.task.task_definition.family}:")
+        self.failure_rule = events.Rule(
+            self,
+            "FailedRuns",
+            description=f"{self.name}: a task stopped with a non-zero exit code or for another reason than its exit",
+            event_pattern=events.EventPattern(
+                source=["aws.ecs"],
+                detail_type=["ECS Task State Change"],
+                detail={
+                    "clusterArn": [props.cluster.cluster_arn],
+                    "lastStatus": ["STOPPED"],
+                    "taskDefinitionArn": [{"prefix": family_arn}],
+                    "$or": [
+                        {"containers": {"exitCode": [{"anything-but": 0}]}},
+                        {"stopCode": [{"anything-but": "EssentialContainerExited"}]},
+                    ],
+                },
+            ),
+            targets=[events_targets.SnsTopic(self.failure_topic)],
+        )
+        self.failure_alarm = cloudwatch.Alarm(
+            self,
+            "FailedRunsAlarm",
+            alarm_description=f"{self.name}: at least one failed run in 5 minutes",
+            metric=cloudwatch.Metric(
+                namespace="AWS/Events",
+                metric_name="TriggeredRules",
+                dimensions_map={"RuleName": self.failure_rule.rule_name},
+                statistic="Sum",
+                period=Duration.minutes(5),
+            ),
+            threshold=1,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        self.failure_alarm.add_alarm_action(cloudwatch_actions.SnsAction(self.failure_topic))
 
     def _schedule(self, props: BatchJobProps, when: JobSchedule) -> None:
         stack = Stack.of(self)
@@ -149,13 +225,20 @@ class BatchJob(Construct):
         )
         # CDK grants sqs:SendMessage on the dead-letter queue, but not its key.
         props.encryption_key.grant(role, "kms:GenerateDataKey", "kms:Decrypt")
-        self.schedule = scheduler.Schedule(
-            self,
-            "Schedule",
-            schedule=scheduler.ScheduleExpression.expression(when.expression, TimeZone.of(when.time_zone)),
-            description=f"Runs {self.name}",
-            time_window=scheduler.TimeWindow.flexible(when.flexible_window) if when.flexible_window else scheduler.TimeWindow.off(),
-            target=targets.EcsRunFargateTask(
+        target: scheduler.IScheduleTarget
+        if when.supervised:
+            if props.count != 1:
+                raise ValueError(f"count {props.count} with a timeout or retries; allowed: count 1 (one supervised task per run)")
+            self.state_machine = self._state_machine(props, when)
+            target = targets.StepFunctionsStartExecution(
+                self.state_machine,
+                role=role,
+                dead_letter_queue=self.dead_letter_queue,
+                retry_attempts=when.retry_attempts,
+                max_event_age=when.max_event_age,
+            )
+        else:
+            target = targets.EcsRunFargateTask(
                 props.cluster,
                 task_definition=self.task.task_definition,
                 task_count=props.count,
@@ -168,8 +251,17 @@ class BatchJob(Construct):
                 dead_letter_queue=self.dead_letter_queue,
                 retry_attempts=when.retry_attempts,
                 max_event_age=when.max_event_age,
-            ),
+            )
+        self.schedule = scheduler.Schedule(
+            self,
+            "Schedule",
+            schedule=scheduler.ScheduleExpression.expression(when.expression, TimeZone.of(when.time_zone)),
+            description=f"Runs {self.name}",
+            time_window=scheduler.TimeWindow.flexible(when.flexible_window) if when.flexible_window else scheduler.TimeWindow.off(),
+            target=target,
         )
+        if when.supervised:
+            return
 
         # Scheduler tags the tasks it starts (PropagateTags): ecs:TagResource on tasks of
         # this cluster, whose IDs do not exist before the run.
@@ -178,6 +270,85 @@ class BatchJob(Construct):
             role,
             f"AwsSolutions-IAM5[Resource::{nag_text(role, tasks)}]",
             "ecs:TagResource on this cluster's tasks (to tag what the schedule starts); task IDs exist only after RunTask.",
+        )
+
+    def _state_machine(self, props: BatchJobProps, when: JobSchedule) -> sfn.StateMachine:
+        """Runs the task and waits for it (``ecs:runTask.sync``): the state's timeout stops the
+        task, and a failed or timed-out run is retried ``retries`` times."""
+        stack = Stack.of(self)
+        role = ScopedRole(
+            self,
+            "StateMachineRole",
+            assumed_by=service_principal("states.amazonaws.com", account=stack.account),
+            description="Step Functions: run this job's task and wait for it",
+        )
+        cluster_arn = props.cluster.cluster_arn
+        tasks = stack.format_arn(service="ecs", resource="task", resource_name=f"{props.cluster.cluster_name}/*")
+        managed_rule = stack.format_arn(service="events", resource="rule", resource_name="StepFunctionsGetEventsForECSTaskRule")
+        for statement in (
+            iam.PolicyStatement(
+                actions=["ecs:RunTask"],
+                resources=[self.task.task_definition.task_definition_arn],
+                conditions={"ArnEquals": {"ecs:cluster": cluster_arn}},
+            ),
+            iam.PolicyStatement(actions=["ecs:DescribeTasks", "ecs:StopTask"], resources=[tasks]),
+            iam.PolicyStatement(actions=["events:DescribeRule", "events:PutRule", "events:PutTargets"], resources=[managed_rule]),
+            iam.PolicyStatement(
+                actions=["iam:PassRole"],
+                resources=[self.task.execution_role.role_arn, self.task.task_role.role_arn],
+                conditions={"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}},
+            ),
+        ):
+            role.add_to_principal_policy(statement)
+        acknowledge(
+            role,
+            f"AwsSolutions-IAM5[Resource::{nag_text(role, tasks)}]",
+            "Describe and stop this cluster's tasks (what the run started); task IDs exist only after RunTask.",
+        )
+        capacity: dict[str, object] = (
+            {"LaunchType": "FARGATE"}
+            if props.capacity_provider == "FARGATE"
+            else {"CapacityProviderStrategy": [{"CapacityProvider": props.capacity_provider, "Weight": 1}]}
+        )
+        run = sfn.CustomState(
+            self,
+            "RunTask",
+            state_json={
+                "Type": "Task",
+                "Resource": f"arn:{stack.partition}:states:::ecs:runTask.sync",
+                "Parameters": {
+                    "Cluster": cluster_arn,
+                    "TaskDefinition": self.task.task_definition.task_definition_arn,
+                    **capacity,
+                    "NetworkConfiguration": {
+                        "AwsvpcConfiguration": {
+                            "Subnets": self.subnet_ids,
+                            "SecurityGroups": [self.security_group.security_group_id],
+                            "AssignPublicIp": "DISABLED",
+                        }
+                    },
+                    "PropagateTags": "TASK_DEFINITION",
+                },
+                **({"TimeoutSeconds": int(when.timeout.to_seconds())} if when.timeout else {}),
+                "Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 60, "BackoffRate": 2, "MaxAttempts": when.retries}]
+                if when.retries
+                else [],
+            },
+        )
+        log_group = logs.LogGroup(
+            self,
+            "StateMachineLogs",
+            encryption_key=props.encryption_key,
+            retention=props.log_retention,
+            removal_policy=props.removal_policy,
+        )
+        return sfn.StateMachine(
+            self,
+            "StateMachine",
+            definition_body=sfn.DefinitionBody.from_chainable(run),
+            role=role,
+            tracing_enabled=True,
+            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
         )
 
     @property

@@ -24,6 +24,21 @@ RESOURCE_WILDCARD_ONLY: Mapping[str, str] = {
     "ssmmessages:CreateDataChannel": "ECS Exec's Session Manager channels have no resource-level permission.",
     "ssmmessages:OpenControlChannel": "ECS Exec's Session Manager channels have no resource-level permission.",
     "ssmmessages:OpenDataChannel": "ECS Exec's Session Manager channels have no resource-level permission.",
+    "xray:GetSamplingRules": "X-Ray sampling APIs have no resource-level permission (state machine tracing).",
+    "xray:GetSamplingTargets": "X-Ray sampling APIs have no resource-level permission (state machine tracing).",
+    **dict.fromkeys(
+        (
+            "logs:CreateLogDelivery",
+            "logs:GetLogDelivery",
+            "logs:UpdateLogDelivery",
+            "logs:DeleteLogDelivery",
+            "logs:ListLogDeliveries",
+            "logs:PutResourcePolicy",
+            "logs:DescribeResourcePolicies",
+            "logs:DescribeLogGroups",
+        ),
+        "CloudWatch Logs vended-log delivery (state machine logging) is configured through account-level APIs on '*'.",
+    ),
 }
 
 

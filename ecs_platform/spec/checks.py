@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 
 from ecs_platform.spec import limits
 from ecs_platform.spec.access import KMS_VIA_SERVICE, check_resource, partition_of
-from ecs_platform.spec.models import ContainerSpec, JobSpec, ServiceSpec, Spec
+from ecs_platform.spec.models import ContainerSpec, JobSpec, ServiceSpec, Spec, WorkerSpec
 
 Issue = tuple[str, str]
 Check = Callable[[Spec], Iterator[Issue]]
@@ -21,16 +21,18 @@ Check = Callable[[Spec], Iterator[Issue]]
 _ACM_ARN = re.compile(r"arn:(aws|aws-cn|aws-us-gov):acm:([a-z0-9-]+):(\d{12}):certificate/[0-9a-f-]{36}")
 
 
-def _workloads(spec: Spec) -> Iterator[tuple[str, ServiceSpec | JobSpec]]:
+def _workloads(spec: Spec) -> Iterator[tuple[str, ServiceSpec | JobSpec | WorkerSpec]]:
     for i, service in enumerate(spec.services):
         yield f"services[{i}]", service
     for i, job in enumerate(spec.jobs):
         yield f"jobs[{i}]", job
+    for i, worker in enumerate(spec.workers):
+        yield f"workers[{i}]", worker
 
 
 def at_least_one_workload(spec: Spec) -> Iterator[Issue]:
-    if not spec.services and not spec.jobs:
-        yield "services", "the spec has no services and no jobs; allowed: at least one of either"
+    if not spec.services and not spec.jobs and not spec.workers:
+        yield "services", "the spec has no services, jobs or workers; allowed: at least one workload"
 
 
 def fargate_sizes(spec: Spec) -> Iterator[Issue]:
@@ -165,6 +167,38 @@ def web_acl_in_region(spec: Spec) -> Iterator[Issue]:
             )
 
 
+def value_is_arn(value: str) -> bool:
+    return value.startswith("arn:")
+
+
+def worker_scaling(spec: Spec) -> Iterator[Issue]:
+    region = spec.environment.region
+    for i, worker in enumerate(spec.workers):
+        path = f"workers[{i}]"
+        if worker.min_count > worker.max_count:
+            yield f"{path}.min_count", f"{worker.min_count} is above max_count {worker.max_count}; allowed: min_count <= max_count"
+        if worker.min_count == 0 and not worker.scale_to_zero:
+            yield f"{path}.min_count", "0 lets the worker scale to zero; allowed: 1 or more, or scale_to_zero: true"
+        queue = worker.queue
+        for field, kind, value in (("arn", "queue", queue.arn), ("kms_key", "kms_key", queue.kms_key)):
+            if value is not None and (message := check_resource(kind, value, region)):
+                yield f"{path}.queue.{field}", message
+        if queue.arn is not None and not value_is_arn(queue.arn):
+            yield f"{path}.queue.arn", f"{queue.arn!r} is a name; allowed: the ARN of an existing queue"
+        if queue.arn is None and queue.kms_key is not None:
+            yield f"{path}.queue.kms_key", "the worker's own queue uses the platform's key; allowed: kms_key with an existing queue's arn"
+
+
+def supervised_jobs(spec: Spec) -> Iterator[Issue]:
+    """A timeout or retries run through a state machine that supervises one task per run."""
+    for i, job in enumerate(spec.jobs):
+        supervised = job.timeout_seconds is not None or job.retries > 0
+        if supervised and job.schedule is None:
+            yield f"jobs[{i}].schedule", "timeout_seconds and retries apply to scheduled runs; allowed: a schedule, or neither"
+        if supervised and job.count != 1:
+            yield f"jobs[{i}].count", f"{job.count} with timeout_seconds or retries; allowed: 1 (one supervised task per run)"
+
+
 def availability_zones(spec: Spec) -> Iterator[Issue]:
     env = spec.environment
     zones = env.availability_zones
@@ -235,6 +269,8 @@ CHECKS: tuple[Check, ...] = (
     service_has_target,
     https_has_certificate,
     web_acl_in_region,
+    supervised_jobs,
+    worker_scaling,
     access_resources,
     permissions_boundary,
     task_definition_size,

@@ -270,11 +270,54 @@ class JobSpec(_WorkloadSpec):
         default=1, description="Tasks started per run. Default: 1."
     )
     capacity: Literal["FARGATE", "FARGATE_SPOT"] = Field(default="FARGATE", description="Capacity provider. Default: FARGATE.")
+    timeout_seconds: Annotated[int, *_range(60, 604800, "a run may last from a minute to a week")] | None = Field(
+        default=None, description="Stop a scheduled run that takes longer and count it as failed. Default: none."
+    )
+    retries: Annotated[int, *_range(0, 10)] = Field(
+        default=0, description="Run a failed or timed-out scheduled run again, up to this many times. Default: 0."
+    )
     subnets: Annotated[
         str,
         _check(
             lambda v: (
                 None if v == "batch" else f"{v!r} is not allowed; allowed: 'batch' (jobs run in the dedicated private batch subnets, SEC-1)"
+            )
+        ),
+    ] = Field(default="batch", description="Subnet group of the tasks. Only 'batch'. Default: batch.")
+
+
+class WorkerQueueSpec(_Model):
+    """The queue a worker consumes: its own (no arn) or an existing one."""
+
+    arn: str | None = Field(
+        default=None, description="ARN of an existing queue. Default: the worker's own KMS-encrypted queue with a dead-letter queue."
+    )
+    kms_key: str | None = Field(default=None, description="ARN of an existing queue's customer-managed key. Default: none.")
+    visibility_timeout_seconds: Annotated[int, *_range(0, 43200)] = Field(default=300, description="Own queue only. Default: 300.")
+    max_receive_count: Annotated[int, *_range(1, 1000)] = Field(
+        default=5, description="Receives before a message moves to the dead-letter queue (own queue). Default: 5."
+    )
+
+
+class WorkerSpec(_WorkloadSpec):
+    """A queue worker: a service without a load balancer that consumes an SQS queue and scales on its backlog."""
+
+    queue: WorkerQueueSpec = Field(description="The queue to consume. Required: {} for the worker's own, or {arn: ...}.")
+    min_count: Annotated[int, *_range(0, limits.MAX_TASKS_PER_SERVICE, "LIM-3")] = Field(
+        default=1, description="Fewest tasks; 0 needs scale_to_zero: true. Default: 1."
+    )
+    max_count: Annotated[int, *_range(1, limits.MAX_TASKS_PER_SERVICE, "LIM-3")] = Field(default=10, description="Most tasks. Default: 10.")
+    scale_to_zero: bool = Field(default=False, description="Allow min_count 0: no task runs while the queue is empty. Default: false.")
+    backlog_per_task: Annotated[int, *_range(1, 100000)] = Field(
+        default=10, description="Visible messages per running task the scaling aims at. Default: 10."
+    )
+    subnets: Annotated[
+        str,
+        _check(
+            lambda v: (
+                None
+                if v == "batch"
+                else f"{v!r} is not allowed; allowed: 'batch' (workers run in the dedicated private batch subnets, SEC-1)"
             )
         ),
     ] = Field(default="batch", description="Subnet group of the tasks. Only 'batch'. Default: batch.")
@@ -290,6 +333,7 @@ class Spec(_Model):
     logs: LogsSpec = Field(default_factory=LogsSpec)
     services: list[ServiceSpec] = Field(default_factory=list, max_length=limits.MAX_SERVICES_PER_CLUSTER)
     jobs: list[JobSpec] = Field(default_factory=list)
+    workers: list[WorkerSpec] = Field(default_factory=list, description="Queue workers (services that consume an SQS queue).")
     tags: Tags = Field(default_factory=dict, description="Tags applied to every resource.")
     permissions_boundary: str | None = Field(
         default=None, description="ARN of a managed policy set as permissions boundary of every task and execution role."

@@ -8,7 +8,10 @@ from aws_cdk import CfnOutput, Duration, Stack, Tags
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from ecs_platform.constructs.batch_job import BatchJob, BatchJobProps, JobSchedule
@@ -17,9 +20,10 @@ from ecs_platform.constructs.encryption_key import EncryptionKey
 from ecs_platform.constructs.load_balancer import LoadBalancer, LoadBalancerProps
 from ecs_platform.constructs.log_buckets import LogBuckets
 from ecs_platform.constructs.network import Network
+from ecs_platform.constructs.queue_worker import QueueWorker, QueueWorkerProps
 from ecs_platform.constructs.web_service import HealthCheckProps, WebService, WebServiceProps
 from ecs_platform.spec.checks import traffic_container
-from ecs_platform.spec.models import JobSpec, ServiceSpec, Spec
+from ecs_platform.spec.models import JobSpec, ServiceSpec, Spec, WorkerSpec
 from ecs_platform.stacks.access import ExecCommandConfig, grant_access
 from ecs_platform.stacks.settings import container_props, removal_policy, retention
 
@@ -50,8 +54,16 @@ class WorkloadStack(Stack):
         )
         _output(self, "ClusterName", self.cluster.cluster_name, "ECS cluster (CLI-8)")
         self.log_buckets = LogBuckets(self, "LoadBalancerLogs") if spec.services else None
+        self.job_failures = (
+            sns.Topic(self, "JobFailures", display_name=f"{spec.app} failed job runs", master_key=self.key, enforce_ssl=True)
+            if spec.jobs
+            else None
+        )
+        if self.job_failures is not None:
+            _output(self, "JobFailuresTopic", self.job_failures.topic_arn, "Subscribe to hear of failed job runs")
         self.services = {s.name: self._service(s) for s in spec.services}
         self.jobs = {j.name: self._job(j) for j in spec.jobs}
+        self.workers = {w.name: self._worker(w) for w in spec.workers}
 
     def _exec_config(self) -> ExecCommandConfig:
         """ECS Exec sessions of the cluster: KMS-encrypted and logged to their own group."""
@@ -146,7 +158,15 @@ class WorkloadStack(Stack):
                 memory_limit_mib=spec.memory,
                 count=spec.count,
                 capacity_provider=spec.capacity,
-                schedule=JobSchedule(expression=spec.schedule, time_zone=spec.timezone) if spec.schedule else None,
+                schedule=JobSchedule(
+                    expression=spec.schedule,
+                    time_zone=spec.timezone,
+                    timeout=Duration.seconds(spec.timeout_seconds) if spec.timeout_seconds else None,
+                    retries=spec.retries,
+                )
+                if spec.schedule
+                else None,
+                failure_topic=self.job_failures,
                 log_retention=retention(self.spec),
                 removal_policy=removal_policy(self.spec),
                 permissions_boundary=self.permissions_boundary,
@@ -159,6 +179,40 @@ class WorkloadStack(Stack):
         _output(scope, f"{name}RunTaskParameters", job.run_task_parameters, f"{spec.name}: RunTask request (ecs-platform run-task)")
         _output(scope, f"{name}TaskDefinition", job.task_definition.task_definition_arn, f"{spec.name}: task definition (CLI-8)")
         return job
+
+    def _worker(self, spec: WorkerSpec) -> QueueWorker:
+        scope = Construct(self, f"Worker-{spec.name}")
+        queue = sqs.Queue.from_queue_arn(scope, "Queue", spec.queue.arn) if spec.queue.arn else None
+        worker = QueueWorker(
+            scope,
+            "QueueWorker",
+            props=QueueWorkerProps(
+                cluster=self.cluster,
+                containers=[container_props(scope, spec.name, c) for c in spec.containers],
+                encryption_key=self.key,
+                vpc_subnets=self.network.batch_subnets,
+                queue=queue,
+                queue_key=kms.Key.from_key_arn(scope, "QueueKey", spec.queue.kms_key) if spec.queue.kms_key else None,
+                family=spec.task_family,
+                service_name=spec.name,
+                cpu=spec.cpu,
+                memory_limit_mib=spec.memory,
+                min_capacity=spec.min_count,
+                max_capacity=spec.max_count,
+                backlog_per_task=spec.backlog_per_task,
+                visibility_timeout=Duration.seconds(spec.queue.visibility_timeout_seconds),
+                max_receive_count=spec.queue.max_receive_count,
+                log_retention=retention(self.spec),
+                removal_policy=removal_policy(self.spec),
+                permissions_boundary=self.permissions_boundary,
+            ),
+        )
+        grant_access(scope, worker.task_role, spec.access)
+        _tag(scope, spec.tags)
+        name = output_prefix(spec.name)
+        _output(scope, f"{name}QueueUrl", worker.queue.queue_url, f"{spec.name}: the queue it consumes")
+        _output(scope, f"{name}ServiceName", worker.service.service_name, f"{spec.name}: ECS service (CLI-8)")
+        return worker
 
 
 def output_prefix(workload: str) -> str:

@@ -230,7 +230,7 @@ def test_fails_when_the_spec_has_no_workload() -> None:
     data = minimal()
     del data["jobs"]
 
-    with pytest.raises(SpecError, match=r"services: the spec has no services and no jobs; allowed: at least one of either"):
+    with pytest.raises(SpecError, match=r"services: the spec has no services, jobs or workers; allowed: at least one workload"):
         parse_spec(data)
 
 

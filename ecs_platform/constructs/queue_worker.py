@@ -1,0 +1,224 @@
+"""QueueWorker: an ECS service without a load balancer that consumes an SQS queue and scales on
+its backlog per task (issue: batch jobs and queue workers)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from aws_cdk import Duration, RemovalPolicy, Tags
+from aws_cdk import aws_applicationautoscaling as appscaling
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from ecs_platform.constructs.acknowledge import acknowledge
+from ecs_platform.constructs.fargate_task import ContainerProps, FargateTask, FargateTaskProps
+from ecs_platform.constructs.security_groups import BatchSecurityGroup
+from ecs_platform.constructs.task_role import TaskRole
+from ecs_platform.spec.limits import MAX_TASKS_PER_SERVICE
+
+
+@dataclass(frozen=True, kw_only=True)
+class QueueWorkerProps:
+    cluster: ecs.ICluster
+    """The cluster to run in."""
+    containers: Sequence[ContainerProps]
+    """1 to 10 containers."""
+    encryption_key: kms.IKey
+    """KMS key for the log group and the worker's own queues (SEC-3)."""
+    vpc_subnets: ec2.SubnetSelection
+    """Private subnets of the tasks (the batch subnets, SEC-1)."""
+    queue: sqs.IQueue | None = None
+    """An existing queue to consume. Default: a new KMS-encrypted, SSL-only queue with a dead-letter queue."""
+    queue_key: kms.IKey | None = None
+    """The customer-managed key of an existing ``queue``, if any: the task role may decrypt through SQS. Default: none."""
+    family: str | None = None
+    """Task definition family; the log group is ``/ecs/<family>``. Default: generated."""
+    service_name: str | None = None
+    """Service name and Name tag. Default: generated."""
+    cpu: int = 256
+    """Task CPU units. Default: 256."""
+    memory_limit_mib: int = 512
+    """Task memory in MiB. Default: 512."""
+    min_capacity: int = 1
+    """Fewest tasks; 0 lets the worker scale to zero when the queue is empty. Default: 1."""
+    max_capacity: int = 10
+    """Most tasks (at most 5,000, LIM-3). Default: 10."""
+    backlog_per_task: int = 10
+    """Visible messages per running task the scaling aims at. Default: 10."""
+    visibility_timeout: Duration = Duration.minutes(5)
+    """Visibility timeout of the worker's own queue. Default: 5 minutes."""
+    max_receive_count: int = 5
+    """Receives before a message moves to the dead-letter queue (own queue). Default: 5."""
+    security_group: ec2.ISecurityGroup | None = None
+    """Security group of the tasks. Default: a new :class:`BatchSecurityGroup` (no inbound, 443 out)."""
+    log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR
+    """Log retention. Default: one year."""
+    removal_policy: RemovalPolicy = RemovalPolicy.DESTROY
+    """What deleting the stack does to the log group and queues. Default: DESTROY."""
+    permissions_boundary: iam.IManagedPolicy | None = None
+    """Permissions boundary of the roles. Default: none."""
+
+
+class QueueWorker(Construct):
+    """Tasks poll the queue with exactly the document's SQS polling actions (IAM-5); Service Auto
+    Scaling tracks visible messages per running task, so the fleet follows the backlog."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, props: QueueWorkerProps) -> None:
+        super().__init__(scope, construct_id)
+        if not 0 <= props.min_capacity <= props.max_capacity <= MAX_TASKS_PER_SERVICE:
+            raise ValueError(
+                f"min_capacity {props.min_capacity} / max_capacity {props.max_capacity} are not allowed; "
+                f"allowed: 0 <= min <= max <= {MAX_TASKS_PER_SERVICE} (LIM-3)"
+            )
+        if props.backlog_per_task < 1:
+            raise ValueError(f"backlog_per_task {props.backlog_per_task} is not allowed; allowed: 1 or more")
+        self.dead_letter_queue: sqs.Queue | None = None
+        if props.queue is None:
+            self.dead_letter_queue = sqs.Queue(
+                self,
+                "DeadLetterQueue",
+                encryption=sqs.QueueEncryption.KMS,
+                encryption_master_key=props.encryption_key,
+                enforce_ssl=True,
+                retention_period=Duration.days(14),
+                removal_policy=props.removal_policy,
+            )
+            acknowledge(self.dead_letter_queue, "AwsSolutions-SQS3", "This is the worker queue's dead-letter queue.")
+            self.queue: sqs.IQueue = sqs.Queue(
+                self,
+                "Queue",
+                encryption=sqs.QueueEncryption.KMS,
+                encryption_master_key=props.encryption_key,
+                enforce_ssl=True,
+                visibility_timeout=props.visibility_timeout,
+                dead_letter_queue=sqs.DeadLetterQueue(queue=self.dead_letter_queue, max_receive_count=props.max_receive_count),
+                removal_policy=props.removal_policy,
+            )
+            queue_key: kms.IKey | None = props.encryption_key
+        else:
+            self.queue, queue_key = props.queue, props.queue_key
+        self.task = FargateTask(
+            self,
+            "Task",
+            props=FargateTaskProps(
+                containers=props.containers,
+                encryption_key=props.encryption_key,
+                family=props.family,
+                cpu=props.cpu,
+                memory_limit_mib=props.memory_limit_mib,
+                log_retention=props.log_retention,
+                removal_policy=props.removal_policy,
+                permissions_boundary=props.permissions_boundary,
+            ),
+        )
+        self.task.task_role.grant_sqs_consume(self.queue)
+        if queue_key is not None:
+            self.task.task_role.grant_kms(queue_key, via_service="sqs")
+        self.security_group = props.security_group or BatchSecurityGroup(
+            self, "SecurityGroup", vpc=props.cluster.vpc, name=props.service_name
+        )
+        self.service = ecs.FargateService(
+            self,
+            "Service",
+            cluster=props.cluster,
+            task_definition=self.task.task_definition,
+            service_name=props.service_name,
+            desired_count=props.min_capacity,
+            assign_public_ip=False,
+            vpc_subnets=props.vpc_subnets,
+            security_groups=[self.security_group],
+            circuit_breaker=ecs.DeploymentCircuitBreaker(enable=True, rollback=True),
+            min_healthy_percent=100,
+            max_healthy_percent=200,
+            availability_zone_rebalancing=ecs.AvailabilityZoneRebalancing.ENABLED,
+            enable_ecs_managed_tags=True,
+            propagate_tags=ecs.PropagatedTagSource.SERVICE,
+        )
+        if props.service_name:
+            Tags.of(self.service).add("Name", props.service_name)
+        self.scaling = self.service.auto_scale_task_count(min_capacity=props.min_capacity, max_capacity=props.max_capacity)
+        # Target tracking on metric math (CDK's L2 takes plain metrics only): visible messages
+        # per running task; with no task running, the whole backlog, so it scales out from zero.
+        (target,) = [c for c in self.scaling.node.find_all() if isinstance(c, appscaling.CfnScalableTarget)]
+        self.scaling_policy = appscaling.CfnScalingPolicy(
+            self,
+            "BacklogPerTask",
+            policy_name=f"{self.node.path.replace('/', '-')}-backlog-per-task"[-256:],
+            policy_type="TargetTrackingScaling",
+            scaling_target_id=target.ref,
+            target_tracking_scaling_policy_configuration=appscaling.CfnScalingPolicy.TargetTrackingScalingPolicyConfigurationProperty(
+                target_value=props.backlog_per_task,
+                scale_in_cooldown=300,
+                scale_out_cooldown=60,
+                customized_metric_specification=appscaling.CfnScalingPolicy.CustomizedMetricSpecificationProperty(
+                    metrics=[
+                        _stat("visible", "AWS/SQS", "ApproximateNumberOfMessagesVisible", {"QueueName": self.queue.queue_name}, "Maximum"),
+                        _stat(
+                            "running",
+                            "ECS/ContainerInsights",
+                            "RunningTaskCount",
+                            {"ClusterName": props.cluster.cluster_name, "ServiceName": self.service.service_name},
+                            "Average",
+                        ),
+                        appscaling.CfnScalingPolicy.TargetTrackingMetricDataQueryProperty(
+                            id="backlog", expression="visible / IF(running > 0, running, 1)", label="Backlog per task", return_data=True
+                        ),
+                    ]
+                ),
+            ),
+        )
+
+    def metric_backlog_per_task(self) -> cloudwatch.MathExpression:
+        """The metric the scaling tracks, for dashboards and alarms."""
+        return cloudwatch.MathExpression(
+            expression="visible / IF(running > 0, running, 1)",
+            using_metrics={
+                "visible": self.queue.metric_approximate_number_of_messages_visible(statistic="Maximum"),
+                "running": cloudwatch.Metric(
+                    namespace="ECS/ContainerInsights",
+                    metric_name="RunningTaskCount",
+                    dimensions_map={"ClusterName": self.service.cluster.cluster_name, "ServiceName": self.service.service_name},
+                    statistic="Average",
+                ),
+            },
+            label="Backlog per task",
+            period=Duration.minutes(1),
+        )
+
+    @property
+    def task_definition(self) -> ecs.FargateTaskDefinition:
+        return self.task.task_definition
+
+    @property
+    def task_role(self) -> TaskRole:
+        return self.task.task_role
+
+    @property
+    def log_group(self) -> logs.ILogGroup:
+        return self.task.log_group
+
+
+def _stat(
+    query_id: str, namespace: str, name: str, dimensions: dict[str, str], statistic: str
+) -> appscaling.CfnScalingPolicy.TargetTrackingMetricDataQueryProperty:
+    return appscaling.CfnScalingPolicy.TargetTrackingMetricDataQueryProperty(
+        id=query_id,
+        return_data=False,
+        metric_stat=appscaling.CfnScalingPolicy.TargetTrackingMetricStatProperty(
+            stat=statistic,
+            metric=appscaling.CfnScalingPolicy.TargetTrackingMetricProperty(
+                namespace=namespace,
+                metric_name=name,
+                dimensions=[
+                    appscaling.CfnScalingPolicy.TargetTrackingMetricDimensionProperty(name=k, value=v) for k, v in dimensions.items()
+                ],
+            ),
+        ),
+    )
