@@ -17,7 +17,7 @@ from ecs_platform.constructs.acknowledge import CONTEXT_KEY
 from ecs_platform.spec import load_spec
 from tests.conftest import SPECS, Synthesized, synthesize
 
-EXAMPLES = ("default", "production", "access")
+EXAMPLES = ("default", "production", "access", "batch")
 
 Finding = tuple[str, str]  # (rule ID, construct path)
 
@@ -134,3 +134,17 @@ def test_every_acknowledgement_carries_a_reason(name: str, synth: Callable[[str]
     assert {rule.split("::", 1)[1] for rule in acknowledged} == PINNED[name]
     for rule, reason in acknowledged.items():
         assert len(reason) > 40, f"{rule}: reason too short to review: {reason!r}"
+
+
+#: Batch work without a load balancer: the network's two, the dead-letter queues, tagging and
+#: supervising this cluster's tasks, and the state machine's logging/tracing APIs on '*'.
+PINNED["batch"] = {
+    *{
+        f"{p}-{r}"
+        for p in ("NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321")
+        for r in ("VPCNoUnrestrictedRouteToIGW", "VPCDefaultSecurityGroupClosed")
+    },
+    "AwsSolutions-SQS3",
+    "AwsSolutions-IAM5[Resource::arn:aws:ecs:ap-northeast-1:<AWS::AccountId>:task/<ClusterC2E21B66>/*]",
+    "AwsSolutions-IAM5[Resource::*]",
+}

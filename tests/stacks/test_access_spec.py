@@ -174,7 +174,7 @@ def test_iam4_parameter_read(access: Synthesized) -> None:
     assert _on(execution, f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/orders/dev/feature-flags") == {"ssm:GetParameter", "ssm:GetParameters"}
 
 
-@pytest.mark.parametrize("name", ["default", "production", "access"])
+@pytest.mark.parametrize("name", ["default", "production", "access", "batch"])
 def test_iam8_no_wildcard_outside_the_documented_list(name: str, synth: Callable[[str], Synthesized]) -> None:
     """Every role of every example: no AWS managed policy, no '*' action, '*' resource only for
     actions without resource-level permissions (RESOURCE_WILDCARD_ONLY)."""
