@@ -3,6 +3,7 @@
 #   make test                        run the whole test suite
 #   make lint                        ruff, mypy, cfn-lint and checkov over cdk.out, actionlint
 #   make access-report [SPEC=...]    per workload: role -> actions -> resources
+#   make run-task JOB=name [COUNT=N] [WAIT=1]   start a deployed job on demand (AWS credentials)
 #   make diff | make deploy          compare with / deploy to AWS (needs AWS credentials)
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -29,7 +30,7 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 .PHONY: help setup synth test lint diff deploy schema clean access-report
 
 help:
-	@sed -n '2,7p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,8p' Makefile | sed 's/^# \{0,1\}//'
 
 $(PY_STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -77,3 +78,11 @@ schema: $(PY_STAMP)
 
 clean:
 	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache build dist *.egg-info
+
+# make run-task JOB=nightly-report [COUNT=25] [WAIT=1] [TIMEOUT=600] [STACK=my-app-dev-workloads | SPEC=...] [REGION=...]
+# starts a deployed job on demand with its stack's RunTask request (CLI-7, LIM-3); needs AWS credentials, not Node.
+.PHONY: run-task
+run-task: $(PY_STAMP)
+	@test -n "$(JOB)" || { echo "usage: make run-task JOB=name [COUNT=N] [WAIT=1] [TIMEOUT=s] [STACK=name | SPEC=path] [REGION=r]" >&2; exit 2; }
+	python -m ecs_platform.cli run-task $(JOB) $(if $(COUNT),--count $(COUNT)) $(if $(WAIT),--wait) $(if $(TIMEOUT),--timeout $(TIMEOUT)) \
+	  $(if $(STACK),--stack $(STACK),--spec $(SPEC)) $(if $(REGION),--region $(REGION))

@@ -28,7 +28,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Dispatch ``ecs-platform COMMAND ...`` to the command's ``main(argv)``; returns the exit status."""
     args = list(sys.argv[1:] if argv is None else argv)
     if not args or args[0] in ("-h", "--help"):
-        print(_usage())
+        print(_usage(), file=sys.stdout if args else sys.stderr)
         return 0 if args else 2
     command, rest = args[0], args[1:]
     if command not in COMMANDS:

@@ -324,12 +324,13 @@ def wait_for_tasks(
         if not pending or remaining <= 0:
             break
         sleep(min(poll_interval, remaining))
-    essential = _essential_containers(ecs, (tasks[arn] for arn in arns if arn not in pending), sleep=sleep, err=err)
+    running = set(pending)
+    essential = _essential_containers(ecs, (tasks[arn] for arn in arns if arn not in running), sleep=sleep, err=err)
     failed = 0
     for arn in arns:
         task = tasks.get(arn, {"taskArn": arn, "lastStatus": "MISSING"})
         ok = _report_task(task, essential.get(task.get("taskDefinitionArn", "")), out)
-        if arn not in pending and not ok:
+        if arn not in running and not ok:
             failed += 1
     if failed:
         print(f"{failed} of {len(arns)} task(s) failed: an essential container exited non-zero or without an exit code", file=out)
@@ -489,8 +490,11 @@ def main(
     argv: Sequence[str] | None = None,
     *,
     clients: Callable[[str | None], tuple[EcsClient, CloudFormationClient]] = boto3_clients,
+    clock: Clock = time.monotonic,
+    sleep: Sleep = time.sleep,
 ) -> int:
-    """``ecs-platform run-task ...``: returns the exit status (see the epilog of ``--help``)."""
+    """``ecs-platform run-task ...``: returns the exit status (see the epilog of ``--help``).
+    ``clients(region)`` makes the ECS and CloudFormation clients; tests pass stubs and fake time."""
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -510,6 +514,8 @@ def main(
             ecs=ecs,
             cloudformation=cloudformation,
             stack=stack,
+            clock=clock,
+            sleep=sleep,
             timeout=args.timeout or DEFAULT_TIMEOUT_SECONDS,
         )
     except RunTaskError as error:
