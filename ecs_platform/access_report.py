@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ecs_platform.intrinsics import render
-from ecs_platform.summary import templates
+from ecs_platform.summary import assembly_argument, templates
 
 
 def _statements(template: dict[str, Any], role_id: str) -> list[dict[str, Any]]:
@@ -65,10 +65,8 @@ def report(outdir: Path) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    outdir = Path(args[0] if args else "cdk.out")
-    if not (outdir / "manifest.json").exists():
-        print(f"no cloud assembly in {outdir}/ (run make synth first)", file=sys.stderr)
+    outdir = assembly_argument(argv)
+    if outdir is None:
         return 1
     print(report(outdir))
     return 0

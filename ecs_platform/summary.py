@@ -99,11 +99,19 @@ def render(outdir: Path) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
+def assembly_argument(argv: list[str] | None) -> Path | None:
+    """The assembly directory named on the command line (default cdk.out), or None after saying why not."""
     args = sys.argv[1:] if argv is None else argv
     outdir = Path(args[0] if args else "cdk.out")
     if not (outdir / "manifest.json").exists():
         print(f"no cloud assembly in {outdir}/ (run make synth first)", file=sys.stderr)
+        return None
+    return outdir
+
+
+def main(argv: list[str] | None = None) -> int:
+    outdir = assembly_argument(argv)
+    if outdir is None:
         return 1
     print(render(outdir))
     return 1 if any(p.findings for p in nag(outdir)) else 0

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
-from aws_cdk import Duration, Fn, RemovalPolicy, Stack, TimeZone
+from aws_cdk import Duration, Fn, Stack, TimeZone
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
-from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as events_targets
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_scheduler_targets as targets
@@ -23,7 +20,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from ecs_platform.constructs.acknowledge import acknowledge, nag_text
-from ecs_platform.constructs.fargate_task import ContainerProps, FargateTask, FargateTaskProps
+from ecs_platform.constructs.fargate_task import FargateTask, WorkloadProps
 from ecs_platform.constructs.scoped_role import ScopedRole, service_principal
 from ecs_platform.constructs.security_groups import BatchSecurityGroup
 from ecs_platform.constructs.task_role import TaskRole
@@ -56,37 +53,15 @@ class JobSchedule:
 
 
 @dataclass(frozen=True, kw_only=True)
-class BatchJobProps:
-    cluster: ecs.ICluster
-    """The cluster to run in."""
-    containers: Sequence[ContainerProps]
-    """1 to 10 containers."""
-    encryption_key: kms.IKey
-    """KMS key for the log group and the dead-letter queue (SEC-3)."""
-    vpc_subnets: ec2.SubnetSelection
-    """Private subnets dedicated to batch tasks (SEC-1)."""
-    family: str | None = None
-    """Task definition family; the log group is ``/ecs/<family>``. Default: generated."""
+class BatchJobProps(WorkloadProps):
     name: str | None = None
     """Job name, used in the run-task command's Name tag. Default: the family or construct ID."""
-    cpu: int = 256
-    """Task CPU units. Default: 256."""
-    memory_limit_mib: int = 512
-    """Task memory in MiB. Default: 512."""
     count: int = 1
     """Tasks per run, 1 to 10 (one RunTask call, LIM-3). Default: 1."""
     capacity_provider: str = "FARGATE"
     """FARGATE or FARGATE_SPOT. Default: FARGATE."""
     schedule: JobSchedule | None = None
     """Run on a schedule. Default: none (on demand only)."""
-    security_group: ec2.ISecurityGroup | None = None
-    """Security group of the tasks. Default: a new :class:`BatchSecurityGroup` (no inbound, 443 out)."""
-    log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR
-    """Log retention. Default: one year."""
-    removal_policy: RemovalPolicy = RemovalPolicy.DESTROY
-    """What deleting the stack does to the log group and queue. Default: DESTROY."""
-    permissions_boundary: iam.IManagedPolicy | None = None
-    """Permissions boundary of the roles. Default: none."""
     failure_topic: sns.ITopic | None = None
     """Where failed runs are announced. Default: a new topic encrypted with ``encryption_key``."""
 
@@ -107,20 +82,7 @@ class BatchJob(Construct):
             raise ValueError(f"capacity_provider {props.capacity_provider!r} is not allowed; allowed: FARGATE, FARGATE_SPOT")
         self.name = props.name or props.family or construct_id
         self.cluster = props.cluster
-        self.task = FargateTask(
-            self,
-            "Task",
-            props=FargateTaskProps(
-                containers=props.containers,
-                encryption_key=props.encryption_key,
-                family=props.family,
-                cpu=props.cpu,
-                memory_limit_mib=props.memory_limit_mib,
-                log_retention=props.log_retention,
-                removal_policy=props.removal_policy,
-                permissions_boundary=props.permissions_boundary,
-            ),
-        )
+        self.task = FargateTask(self, "Task", props=props)
         self.security_group = props.security_group or BatchSecurityGroup(self, "SecurityGroup", vpc=props.cluster.vpc, name=self.name)
         selection = props.vpc_subnets
         self.subnet_ids = props.cluster.vpc.select_subnets(

@@ -11,7 +11,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import jsii
-from aws_cdk import RemovalPolicy, Stack, Tags
+from aws_cdk import Duration, RemovalPolicy, Stack, Tags
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -71,6 +72,55 @@ class FargateTaskProps:
     """Boundary for both roles. Default: none."""
     cpu_architecture: ecs.CpuArchitecture = ecs.CpuArchitecture.X86_64
     """Default: X86_64."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class WorkloadProps(FargateTaskProps):
+    """What every workload (service, job, worker) takes: its task, where it runs, its network."""
+
+    cluster: ecs.ICluster
+    """The cluster to run in."""
+    vpc_subnets: ec2.SubnetSelection
+    """Private subnets of the tasks, in at least two AZs (HA-2, SEC-1)."""
+    security_group: ec2.ISecurityGroup | None = None
+    """Security group of the tasks. Default: a new group of the workload's kind (SEC-2)."""
+
+
+def private_service(
+    scope: Construct,
+    construct_id: str,
+    *,
+    props: WorkloadProps,
+    task_definition: ecs.FargateTaskDefinition,
+    security_group: ec2.ISecurityGroup,
+    service_name: str | None,
+    desired_count: int,
+    health_check_grace_period: Duration | None = None,
+) -> ecs.FargateService:
+    """A Fargate service as every workload runs it: private subnets without public IPs, a circuit
+    breaker that rolls back (ARCH-8), rolling updates that keep 100 % healthy, AZ rebalancing
+    (HA-3), managed and propagated tags, and the service name as its Name tag (CLI-6)."""
+    service = ecs.FargateService(
+        scope,
+        construct_id,
+        cluster=props.cluster,
+        task_definition=task_definition,
+        service_name=service_name,
+        desired_count=desired_count,
+        assign_public_ip=False,
+        vpc_subnets=props.vpc_subnets,
+        security_groups=[security_group],
+        circuit_breaker=ecs.DeploymentCircuitBreaker(enable=True, rollback=True),
+        health_check_grace_period=health_check_grace_period,
+        min_healthy_percent=100,
+        max_healthy_percent=200,
+        availability_zone_rebalancing=ecs.AvailabilityZoneRebalancing.ENABLED,
+        enable_ecs_managed_tags=True,
+        propagate_tags=ecs.PropagatedTagSource.SERVICE,
+    )
+    if service_name:
+        Tags.of(service).add("Name", service_name)
+    return service
 
 
 class FargateTask(Construct):

@@ -3,49 +3,32 @@ its backlog per task (issue: batch jobs and queue workers)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
-from aws_cdk import Duration, RemovalPolicy, Tags
+from aws_cdk import Duration
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from ecs_platform.constructs.acknowledge import acknowledge
-from ecs_platform.constructs.fargate_task import ContainerProps, FargateTask, FargateTaskProps
+from ecs_platform.constructs.fargate_task import FargateTask, WorkloadProps, private_service
 from ecs_platform.constructs.security_groups import BatchSecurityGroup
 from ecs_platform.constructs.task_role import TaskRole
 from ecs_platform.spec.limits import MAX_TASKS_PER_SERVICE
 
 
 @dataclass(frozen=True, kw_only=True)
-class QueueWorkerProps:
-    cluster: ecs.ICluster
-    """The cluster to run in."""
-    containers: Sequence[ContainerProps]
-    """1 to 10 containers."""
-    encryption_key: kms.IKey
-    """KMS key for the log group and the worker's own queues (SEC-3)."""
-    vpc_subnets: ec2.SubnetSelection
-    """Private subnets of the tasks (the batch subnets, SEC-1)."""
+class QueueWorkerProps(WorkloadProps):
     queue: sqs.IQueue | None = None
     """An existing queue to consume. Default: a new KMS-encrypted, SSL-only queue with a dead-letter queue."""
     queue_key: kms.IKey | None = None
     """The customer-managed key of an existing ``queue``, if any: the task role may decrypt through SQS. Default: none."""
-    family: str | None = None
-    """Task definition family; the log group is ``/ecs/<family>``. Default: generated."""
     service_name: str | None = None
     """Service name and Name tag. Default: generated."""
-    cpu: int = 256
-    """Task CPU units. Default: 256."""
-    memory_limit_mib: int = 512
-    """Task memory in MiB. Default: 512."""
     min_capacity: int = 1
     """Fewest tasks; 0 lets the worker scale to zero when the queue is empty. Default: 1."""
     max_capacity: int = 10
@@ -56,14 +39,6 @@ class QueueWorkerProps:
     """Visibility timeout of the worker's own queue. Default: 5 minutes."""
     max_receive_count: int = 5
     """Receives before a message moves to the dead-letter queue (own queue). Default: 5."""
-    security_group: ec2.ISecurityGroup | None = None
-    """Security group of the tasks. Default: a new :class:`BatchSecurityGroup` (no inbound, 443 out)."""
-    log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR
-    """Log retention. Default: one year."""
-    removal_policy: RemovalPolicy = RemovalPolicy.DESTROY
-    """What deleting the stack does to the log group and queues. Default: DESTROY."""
-    permissions_boundary: iam.IManagedPolicy | None = None
-    """Permissions boundary of the roles. Default: none."""
 
 
 class QueueWorker(Construct):
@@ -104,45 +79,22 @@ class QueueWorker(Construct):
             queue_key: kms.IKey | None = props.encryption_key
         else:
             self.queue, queue_key = props.queue, props.queue_key
-        self.task = FargateTask(
-            self,
-            "Task",
-            props=FargateTaskProps(
-                containers=props.containers,
-                encryption_key=props.encryption_key,
-                family=props.family,
-                cpu=props.cpu,
-                memory_limit_mib=props.memory_limit_mib,
-                log_retention=props.log_retention,
-                removal_policy=props.removal_policy,
-                permissions_boundary=props.permissions_boundary,
-            ),
-        )
+        self.task = FargateTask(self, "Task", props=props)
         self.task.task_role.grant_sqs_consume(self.queue)
         if queue_key is not None:
             self.task.task_role.grant_kms(queue_key, via_service="sqs")
         self.security_group = props.security_group or BatchSecurityGroup(
             self, "SecurityGroup", vpc=props.cluster.vpc, name=props.service_name
         )
-        self.service = ecs.FargateService(
+        self.service = private_service(
             self,
             "Service",
-            cluster=props.cluster,
+            props=props,
             task_definition=self.task.task_definition,
+            security_group=self.security_group,
             service_name=props.service_name,
             desired_count=props.min_capacity,
-            assign_public_ip=False,
-            vpc_subnets=props.vpc_subnets,
-            security_groups=[self.security_group],
-            circuit_breaker=ecs.DeploymentCircuitBreaker(enable=True, rollback=True),
-            min_healthy_percent=100,
-            max_healthy_percent=200,
-            availability_zone_rebalancing=ecs.AvailabilityZoneRebalancing.ENABLED,
-            enable_ecs_managed_tags=True,
-            propagate_tags=ecs.PropagatedTagSource.SERVICE,
         )
-        if props.service_name:
-            Tags.of(self.service).add("Name", props.service_name)
         self.scaling = self.service.auto_scale_task_count(min_capacity=props.min_capacity, max_capacity=props.max_capacity)
         # Target tracking on metric math (CDK's L2 takes plain metrics only): visible messages
         # per running task; with no task running, the whole backlog, so it scales out from zero.

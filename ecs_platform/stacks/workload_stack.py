@@ -65,6 +65,20 @@ class WorkloadStack(Stack):
         self.jobs = {j.name: self._job(j) for j in spec.jobs}
         self.workers = {w.name: self._worker(w) for w in spec.workers}
 
+    def _workload_props(self, scope: Construct, spec: ServiceSpec | JobSpec | WorkerSpec) -> dict[str, Any]:
+        """The props every workload construct shares (WorkloadProps), from the spec."""
+        return {
+            "cluster": self.cluster,
+            "containers": [container_props(scope, spec.name, c) for c in spec.containers],
+            "encryption_key": self.key,
+            "family": spec.task_family,
+            "cpu": spec.cpu,
+            "memory_limit_mib": spec.memory,
+            "log_retention": retention(self.spec),
+            "removal_policy": removal_policy(self.spec),
+            "permissions_boundary": self.permissions_boundary,
+        }
+
     def _exec_config(self) -> ExecCommandConfig:
         """ECS Exec sessions of the cluster: KMS-encrypted and logged to their own group."""
         log_group = logs.LogGroup(
@@ -102,15 +116,10 @@ class WorkloadStack(Stack):
             scope,
             "WebService",
             props=WebServiceProps(
-                cluster=self.cluster,
+                **self._workload_props(scope, spec),
                 load_balancer=load_balancer,
-                containers=[container_props(scope, spec.name, c) for c in spec.containers],
-                encryption_key=self.key,
                 vpc_subnets=self.network.web_subnets,
-                family=spec.task_family,
                 service_name=spec.name,
-                cpu=spec.cpu,
-                memory_limit_mib=spec.memory,
                 desired_count=spec.desired_count,
                 target_container=traffic_container(spec).name,
                 health_check=HealthCheckProps(
@@ -122,9 +131,6 @@ class WorkloadStack(Stack):
                     healthy_http_codes=hc.healthy_http_codes,
                 ),
                 health_check_grace_period=Duration.seconds(hc.grace_period_seconds),
-                log_retention=retention(self.spec),
-                removal_policy=removal_policy(self.spec),
-                permissions_boundary=self.permissions_boundary,
                 enable_execute_command=any(e.type == "ecs_exec" for e in spec.access),
             ),
         )
@@ -148,14 +154,9 @@ class WorkloadStack(Stack):
             scope,
             "BatchJob",
             props=BatchJobProps(
-                cluster=self.cluster,
-                containers=[container_props(scope, spec.name, c) for c in spec.containers],
-                encryption_key=self.key,
+                **self._workload_props(scope, spec),
                 vpc_subnets=self.network.batch_subnets,
-                family=spec.task_family,
                 name=spec.name,
-                cpu=spec.cpu,
-                memory_limit_mib=spec.memory,
                 count=spec.count,
                 capacity_provider=spec.capacity,
                 schedule=JobSchedule(
@@ -167,9 +168,6 @@ class WorkloadStack(Stack):
                 if spec.schedule
                 else None,
                 failure_topic=self.job_failures,
-                log_retention=retention(self.spec),
-                removal_policy=removal_policy(self.spec),
-                permissions_boundary=self.permissions_boundary,
             ),
         )
         grant_access(scope, job.task_role, spec.access)
@@ -187,24 +185,16 @@ class WorkloadStack(Stack):
             scope,
             "QueueWorker",
             props=QueueWorkerProps(
-                cluster=self.cluster,
-                containers=[container_props(scope, spec.name, c) for c in spec.containers],
-                encryption_key=self.key,
+                **self._workload_props(scope, spec),
                 vpc_subnets=self.network.batch_subnets,
                 queue=queue,
                 queue_key=kms.Key.from_key_arn(scope, "QueueKey", spec.queue.kms_key) if spec.queue.kms_key else None,
-                family=spec.task_family,
                 service_name=spec.name,
-                cpu=spec.cpu,
-                memory_limit_mib=spec.memory,
                 min_capacity=spec.min_count,
                 max_capacity=spec.max_count,
                 backlog_per_task=spec.backlog_per_task,
                 visibility_timeout=Duration.seconds(spec.queue.visibility_timeout_seconds),
                 max_receive_count=spec.queue.max_receive_count,
-                log_retention=retention(self.spec),
-                removal_policy=removal_policy(self.spec),
-                permissions_boundary=self.permissions_boundary,
             ),
         )
         grant_access(scope, worker.task_role, spec.access)

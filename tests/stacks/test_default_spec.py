@@ -101,6 +101,7 @@ def test_cli8_outputs_name_cluster_services_and_task_definitions(default: Synthe
     """CLI-8: the outputs name what list/describe/delete commands need."""
     assert set(default.workloads_json["Outputs"]) == {
         "ClusterName",
+        "JobFailuresTopic",
         "MyServiceUrl",
         "MyServiceServiceName",
         "MyServiceTaskDefinition",
@@ -164,7 +165,8 @@ def test_arch8_circuit_breaker_rolls_back(default: Synthesized) -> None:
 
 def test_use3_job_is_a_scheduled_task_not_a_service(default: Synthesized) -> None:
     """USE-3 / CLI-9: the job runs through EventBridge Scheduler; no ECS service keeps it running."""
-    default.workloads.resource_count_is("AWS::Events::Rule", 0)
+    # EventBridge rules only watch for failed runs; none schedules the job.
+    assert all("ScheduleExpression" not in r["Properties"] for r in default.resources("AWS::Events::Rule").values())
     schedule = one(default.resources("AWS::Scheduler::Schedule"))["Properties"]
     assert schedule["ScheduleExpression"] == "cron(0 3 * * ? *)"
     assert schedule["ScheduleExpressionTimezone"] == "Asia/Tokyo"
