@@ -266,6 +266,9 @@ class JobSpec(_WorkloadSpec):
     timezone: Annotated[str, _check(limits.check_time_zone)] = Field(
         default="UTC", description="IANA time zone of the schedule. Default: UTC."
     )
+    flexible_window_minutes: Annotated[int, *_range(1, 1440)] | None = Field(
+        default=None, description="Let the scheduler start a run up to this many minutes late, to spread load. Default: none (on time)."
+    )
     count: Annotated[int, *_range(1, limits.RUN_TASK_MAX_COUNT_PER_CALL, "RunTask starts at most 10 tasks per call, LIM-3")] = Field(
         default=1, description="Tasks started per run. Default: 1."
     )

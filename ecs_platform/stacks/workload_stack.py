@@ -162,6 +162,7 @@ class WorkloadStack(Stack):
                 schedule=JobSchedule(
                     expression=spec.schedule,
                     time_zone=spec.timezone,
+                    flexible_window=Duration.minutes(spec.flexible_window_minutes) if spec.flexible_window_minutes else None,
                     timeout=Duration.seconds(spec.timeout_seconds) if spec.timeout_seconds else None,
                     retries=spec.retries,
                 )

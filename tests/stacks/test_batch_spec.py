@@ -39,6 +39,7 @@ def test_use3_cli9_jobs_are_not_services(batch: Synthesized) -> None:
 def test_scheduled_job_runs_directly_on_spot_in_its_time_zone(batch: Synthesized) -> None:
     schedule = _schedules(batch)["nightly-export"]
     assert (schedule["ScheduleExpression"], schedule["ScheduleExpressionTimezone"]) == ("cron(30 1 * * ? *)", "Asia/Tokyo")
+    assert schedule["FlexibleTimeWindow"] == {"Mode": "FLEXIBLE", "MaximumWindowInMinutes": 15}
     ecs_parameters = schedule["Target"]["EcsParameters"]
     assert ecs_parameters["TaskDefinitionArn"] == {"Ref": _td_id(batch, "nightly-export")}
     assert ecs_parameters["CapacityProviderStrategy"] == [{"CapacityProvider": "FARGATE_SPOT", "Weight": 1}]
