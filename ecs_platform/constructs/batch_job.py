@@ -20,6 +20,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from ecs_platform.constructs.acknowledge import acknowledge, nag_text
+from ecs_platform.constructs.encryption_key import allow_notifications
 from ecs_platform.constructs.fargate_task import FargateTask, WorkloadProps
 from ecs_platform.constructs.scoped_role import ScopedRole, service_principal
 from ecs_platform.constructs.security_groups import BatchSecurityGroup
@@ -112,15 +113,7 @@ class BatchJob(Construct):
         )
         # EventBridge and CloudWatch publish to a topic encrypted with a customer-managed key
         # only if the key policy lets them use it (for this account's resources only).
-        props.encryption_key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowEventBridgeAndCloudWatchToNotify",
-                principals=[iam.ServicePrincipal("events.amazonaws.com"), iam.ServicePrincipal("cloudwatch.amazonaws.com")],
-                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
-                resources=["*"],
-                conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
-            )
-        )
+        allow_notifications(props.encryption_key)
         family_arn = stack.format_arn(service="ecs", resource="task-definition", resource_name=f"{self.task.task_definition.family}:")
         self.failure_rule = events.Rule(
             self,

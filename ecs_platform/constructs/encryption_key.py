@@ -48,3 +48,21 @@ class EncryptionKey(kms.Key):
                 },
             )
         )
+
+
+def allow_notifications(key: kms.IKey) -> None:
+    """Let EventBridge and CloudWatch alarms of this account publish to SNS topics encrypted with
+    ``key`` (the key policy must allow them). Idempotent; a no-op for an imported key."""
+    if key.node.try_find_child("AllowNotifications") is not None:
+        return
+    if isinstance(key, Construct):
+        Construct(key, "AllowNotifications")  # marks the key as done
+    key.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid="AllowEventBridgeAndCloudWatchToNotify",
+            principals=[iam.ServicePrincipal("events.amazonaws.com"), iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+            actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+            resources=["*"],
+            conditions={"StringEquals": {"aws:SourceAccount": Stack.of(key).account}},
+        )
+    )

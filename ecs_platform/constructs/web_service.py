@@ -5,14 +5,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from aws_cdk import Duration
+from aws_cdk import Duration, TimeZone
+from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from ecs_platform.constructs.encryption_key import allow_notifications
 from ecs_platform.constructs.fargate_task import ContainerProps, FargateTask, WorkloadProps, private_service
 from ecs_platform.constructs.load_balancer import LoadBalancer
 from ecs_platform.constructs.security_groups import WebTaskSecurityGroup
@@ -33,6 +37,33 @@ class HealthCheckProps:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ScheduledScalingProps:
+    """A change of the scaling range at given times."""
+
+    name: str
+    schedule: appscaling.Schedule
+    min_capacity: int
+    max_capacity: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServiceScalingProps:
+    """Service Auto Scaling (ARCH-5, HA-5). Every field has the default shown."""
+
+    min_capacity: int = 2
+    max_capacity: int = 4
+    cpu_percent: int | None = 60
+    """Target average CPU utilization; None: no CPU tracking."""
+    memory_percent: int | None = None
+    """Target average memory utilization; None: no memory tracking."""
+    requests_per_task: int | None = None
+    """Target ALB requests per task per minute; None: no request tracking."""
+    scheduled: Sequence[ScheduledScalingProps] = ()
+    time_zone: TimeZone | None = None
+    """Time zone of the scheduled actions. Default: UTC."""
+
+
+@dataclass(frozen=True, kw_only=True)
 class WebServiceProps(WorkloadProps):
     load_balancer: LoadBalancer
     """The ALB whose listener sends traffic to the service (see :class:`LoadBalancer`)."""
@@ -48,6 +79,10 @@ class WebServiceProps(WorkloadProps):
     """Time ECS ignores failing health checks after a task starts. Default: 60 seconds."""
     deregistration_delay: Duration = Duration.seconds(30)
     """Connection draining on scale-in and deploy. Default: 30 seconds (AWS default: 300)."""
+    scaling: ServiceScalingProps | None = None
+    """Service Auto Scaling. Default: none (the desired count is fixed)."""
+    alarm_topic: sns.ITopic | None = None
+    """Where this service's alarms notify (CPU, memory, running and pending tasks, OBS-2). Default: no alarms."""
     enable_execute_command: bool = False
     """Allow ECS Exec into the tasks; grant it with ``task_role.grant_ecs_exec(...)``. Default: false."""
 
@@ -107,6 +142,74 @@ class WebService(Construct):
             ),
         )
         self.load_balancer = props.load_balancer
+        self.scaling: ecs.ScalableTaskCount | None = None
+        self.scaling_min = props.scaling.min_capacity if props.scaling else props.desired_count
+        if props.scaling is not None:
+            self._scale(props.scaling)
+        self.alarms: list[cloudwatch.Alarm] = []
+        if props.alarm_topic is not None:
+            allow_notifications(props.encryption_key)
+            self._alarm(props.alarm_topic)
+
+    def _scale(self, scaling: ServiceScalingProps) -> None:
+        """ARCH-5 / HA-5: target tracking on the chosen metrics, scheduled changes of the range."""
+        if not 2 <= scaling.min_capacity <= scaling.max_capacity <= MAX_TASKS_PER_SERVICE:
+            raise ValueError(
+                f"scaling {scaling.min_capacity}..{scaling.max_capacity} is not allowed; "
+                f"allowed: 2 <= min <= max <= {MAX_TASKS_PER_SERVICE} (HA-5, LIM-3)"
+            )
+        self.scaling = self.service.auto_scale_task_count(min_capacity=scaling.min_capacity, max_capacity=scaling.max_capacity)
+        if scaling.cpu_percent is not None:
+            self.scaling.scale_on_cpu_utilization("Cpu", target_utilization_percent=scaling.cpu_percent)
+        if scaling.memory_percent is not None:
+            self.scaling.scale_on_memory_utilization("Memory", target_utilization_percent=scaling.memory_percent)
+        if scaling.requests_per_task is not None:
+            self.scaling.scale_on_request_count("Requests", requests_per_target=scaling.requests_per_task, target_group=self.target_group)
+        for action in scaling.scheduled:
+            self.scaling.scale_on_schedule(
+                action.name,
+                schedule=action.schedule,
+                min_capacity=action.min_capacity,
+                max_capacity=action.max_capacity,
+                time_zone=scaling.time_zone,
+            )
+
+    def _alarm(self, topic: sns.ITopic) -> None:
+        """OBS-2: alarms on the document's metrics, to ``topic``; task counts come from Container Insights."""
+
+        def insights(metric_name: str) -> cloudwatch.Metric:
+            return cloudwatch.Metric(
+                namespace="ECS/ContainerInsights",
+                metric_name=metric_name,
+                dimensions_map={"ClusterName": self.service.cluster.cluster_name, "ServiceName": self.service.service_name},
+                statistic="Average",
+                period=Duration.minutes(1),
+            )
+
+        above, below = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD, cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD
+        low = self.scaling_min
+        five_minutes = Duration.minutes(5)
+        for construct_id, metric, operator, threshold, periods, description in (
+            ("CpuHigh", self.service.metric_cpu_utilization(period=five_minutes), above, 80, 3, "CPU above 80 % for 15 minutes"),
+            ("MemoryHigh", self.service.metric_memory_utilization(period=five_minutes), above, 80, 3, "memory above 80 % for 15 minutes"),
+            ("RunningTasksLow", insights("RunningTaskCount"), below, low, 5, f"fewer than {low} running tasks for 5 minutes"),
+            ("PendingTasksStuck", insights("PendingTaskCount"), above, 0, 15, "tasks pending for 15 minutes"),
+        ):
+            alarm = cloudwatch.Alarm(
+                self,
+                construct_id,
+                metric=metric,
+                threshold=threshold,
+                evaluation_periods=periods,
+                comparison_operator=operator,
+                # No data about running tasks means none run.
+                treat_missing_data=cloudwatch.TreatMissingData.BREACHING
+                if construct_id == "RunningTasksLow"
+                else cloudwatch.TreatMissingData.NOT_BREACHING,
+                alarm_description=f"{self.node.path}: {description}",
+            )
+            alarm.add_alarm_action(cloudwatch_actions.SnsAction(topic))
+            self.alarms.append(alarm)
 
     @property
     def task_definition(self) -> ecs.FargateTaskDefinition:

@@ -189,6 +189,23 @@ def worker_scaling(spec: Spec) -> Iterator[Issue]:
             yield f"{path}.queue.kms_key", "the worker's own queue uses the platform's key; allowed: kms_key with an existing queue's arn"
 
 
+def service_scaling(spec: Spec) -> Iterator[Issue]:
+    """ARCH-5 / HA-5: a sane range that contains the desired count; scheduled ranges too."""
+    for i, service in enumerate(spec.services):
+        path = f"services[{i}].scaling"
+        low, high = service.scaling_range
+        if low > high:
+            yield f"{path}.min_count", f"{low} is above max_count {high}; allowed: min_count <= max_count"
+        elif not low <= service.desired_count <= high:
+            yield f"services[{i}].desired_count", f"{service.desired_count} is outside the scaling range {low}..{high}; allowed: within it"
+        for j, action in enumerate(service.scaling.scheduled):
+            if action.min_count > action.max_count:
+                yield (
+                    f"{path}.scheduled[{j}].min_count",
+                    f"{action.min_count} is above max_count {action.max_count}; allowed: min_count <= max_count",
+                )
+
+
 def supervised_jobs(spec: Spec) -> Iterator[Issue]:
     """A timeout or retries run through a state machine that supervises one task per run."""
     for i, job in enumerate(spec.jobs):
@@ -270,6 +287,7 @@ CHECKS: tuple[Check, ...] = (
     https_has_certificate,
     web_acl_in_region,
     supervised_jobs,
+    service_scaling,
     worker_scaling,
     access_resources,
     permissions_boundary,

@@ -236,6 +236,37 @@ class LoadBalancerSpec(_Model):
     ) = Field(default=None, description="WAFv2 web ACL (REGIONAL) to associate with the ALB. Default: none.")
 
 
+class ScheduledScalingSpec(_Model):
+    """A change of the scaling range at given times (in the service's scaling time zone)."""
+
+    name: Name
+    schedule: Annotated[str, _check(limits.check_schedule)] = Field(description="cron(...) or rate(...), as for jobs.")
+    min_count: Annotated[int, *_range(2, limits.MAX_TASKS_PER_SERVICE, "HA-5")]
+    max_count: Annotated[int, *_range(2, limits.MAX_TASKS_PER_SERVICE, "LIM-3")]
+
+
+class ScalingSpec(_Model):
+    """Service Auto Scaling (ARCH-5, HA-5): between min_count and max_count, tracking the targets given."""
+
+    min_count: Annotated[int, *_range(2, limits.MAX_TASKS_PER_SERVICE, "HA-5: at least two tasks")] | None = Field(
+        default=None, description="Fewest tasks. Default: the service's desired_count."
+    )
+    max_count: Annotated[int, *_range(2, limits.MAX_TASKS_PER_SERVICE, "LIM-3")] | None = Field(
+        default=None, description="Most tasks. Default: twice the minimum."
+    )
+    cpu_percent: Annotated[int, *_range(10, 95)] | None = Field(default=60, description="Target average CPU utilization. Default: 60.")
+    memory_percent: Annotated[int, *_range(10, 95)] | None = Field(
+        default=None, description="Target average memory utilization. Default: none."
+    )
+    requests_per_task: Annotated[int, *_range(1, 1_000_000)] | None = Field(
+        default=None, description="Target ALB requests per task per minute. Default: none."
+    )
+    timezone: Annotated[str, _check(limits.check_time_zone)] = Field(
+        default="UTC", description="Time zone of scheduled actions. Default: UTC."
+    )
+    scheduled: list[ScheduledScalingSpec] = Field(default_factory=list, description="Scheduled changes of the range. Default: none.")
+
+
 class ServiceSpec(_WorkloadSpec):
     """A long-running web/API service on Fargate behind an ALB (USE-1)."""
 
@@ -255,6 +286,12 @@ class ServiceSpec(_WorkloadSpec):
     ] = Field(default="web", description="Subnet group of the tasks. Only 'web'. Default: web.")
     load_balancer: LoadBalancerSpec = Field(description="ALB exposure of the service. Required.")
     health_check: HealthCheckSpec = Field(default_factory=HealthCheckSpec)
+    scaling: ScalingSpec = Field(default_factory=ScalingSpec, description="Service Auto Scaling. Default: desired_count..2x on CPU 60 %.")
+
+    @property
+    def scaling_range(self) -> tuple[int, int]:
+        low = self.scaling.min_count or self.desired_count
+        return low, self.scaling.max_count or 2 * low
 
 
 class JobSpec(_WorkloadSpec):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import CfnOutput, Duration, Stack, Tags
+from aws_cdk import CfnOutput, Duration, Stack, Tags, TimeZone
+from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
@@ -21,7 +22,13 @@ from ecs_platform.constructs.load_balancer import LoadBalancer, LoadBalancerProp
 from ecs_platform.constructs.log_buckets import LogBuckets
 from ecs_platform.constructs.network import Network
 from ecs_platform.constructs.queue_worker import QueueWorker, QueueWorkerProps
-from ecs_platform.constructs.web_service import HealthCheckProps, WebService, WebServiceProps
+from ecs_platform.constructs.web_service import (
+    HealthCheckProps,
+    ScheduledScalingProps,
+    ServiceScalingProps,
+    WebService,
+    WebServiceProps,
+)
 from ecs_platform.spec.checks import traffic_container
 from ecs_platform.spec.models import JobSpec, ServiceSpec, Spec, WorkerSpec
 from ecs_platform.stacks.access import ExecCommandConfig, grant_access
@@ -59,6 +66,13 @@ class WorkloadStack(Stack):
             if spec.jobs
             else None
         )
+        self.alarm_topic = (
+            sns.Topic(self, "Alarms", display_name=f"{spec.app} service alarms", master_key=self.key, enforce_ssl=True)
+            if spec.services
+            else None
+        )
+        if self.alarm_topic is not None:
+            _output(self, "AlarmTopic", self.alarm_topic.topic_arn, "Subscribe to hear of service alarms (OBS-2)")
         if self.job_failures is not None:
             _output(self, "JobFailuresTopic", self.job_failures.topic_arn, "Subscribe to hear of failed job runs")
         self.services = {s.name: self._service(s) for s in spec.services}
@@ -132,6 +146,8 @@ class WorkloadStack(Stack):
                 ),
                 health_check_grace_period=Duration.seconds(hc.grace_period_seconds),
                 enable_execute_command=any(e.type == "ecs_exec" for e in spec.access),
+                scaling=_scaling(spec),
+                alarm_topic=self.alarm_topic,
             ),
         )
         grant_access(scope, service.task_role, spec.access, exec_config=self.exec_config)
@@ -204,6 +220,28 @@ class WorkloadStack(Stack):
         _output(scope, f"{name}QueueUrl", worker.queue.queue_url, f"{spec.name}: the queue it consumes")
         _output(scope, f"{name}ServiceName", worker.service.service_name, f"{spec.name}: ECS service (CLI-8)")
         return worker
+
+
+def _scaling(spec: ServiceSpec) -> ServiceScalingProps:
+    low, high = spec.scaling_range
+    scaling = spec.scaling
+    return ServiceScalingProps(
+        min_capacity=low,
+        max_capacity=high,
+        cpu_percent=scaling.cpu_percent,
+        memory_percent=scaling.memory_percent,
+        requests_per_task=scaling.requests_per_task,
+        scheduled=[
+            ScheduledScalingProps(
+                name=action.name,
+                schedule=appscaling.Schedule.expression(action.schedule),
+                min_capacity=action.min_count,
+                max_capacity=action.max_count,
+            )
+            for action in scaling.scheduled
+        ],
+        time_zone=TimeZone.of(scaling.timezone),
+    )
 
 
 def output_prefix(workload: str) -> str:

@@ -59,7 +59,7 @@ def test_both_stacks_deploy_and_the_imports_resolve(emulator: Emulator, outputs:
     exports = {e["Name"].split(":", 1)[1]: e["Value"] for e in emulator.client("cloudformation").list_exports()["Exports"]}
     assert exports == outputs["my-app-dev-network"]
     assert set(outputs["my-app-dev-workloads"]) == {
-        "ClusterName", "JobFailuresTopic", "MyServiceUrl", "MyServiceServiceName", "MyServiceTaskDefinition",
+        "AlarmTopic", "ClusterName", "JobFailuresTopic", "MyServiceUrl", "MyServiceServiceName", "MyServiceTaskDefinition",
         "NightlyReportRunTaskCommand", "NightlyReportRunTaskParameters", "NightlyReportTaskDefinition",
     }  # fmt: skip
 

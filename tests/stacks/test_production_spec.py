@@ -120,3 +120,46 @@ def test_synthesis_needs_no_aws_lookup_with_a_named_account(production: Synthesi
     (without it, `cdk synth` would call AWS for the account's availability zones)."""
     manifest = json.loads((production.outdir / "manifest.json").read_text())
     assert manifest.get("missing", []) == []
+
+
+def test_arch5_ha5_service_auto_scaling(production: Synthesized) -> None:
+    """ARCH-5 / HA-5: 3..12 tasks (never below two), target tracking on CPU and ALB requests per
+    task, and scheduled range changes in Tokyo time."""
+    target = one(production.resources("AWS::ApplicationAutoScaling::ScalableTarget"))["Properties"]
+    assert (target["MinCapacity"], target["MaxCapacity"]) == (3, 12)
+    assert target["ScalableDimension"] == "ecs:service:DesiredCount"
+    assert {
+        (a["ScheduledActionName"], a["Schedule"], a["Timezone"], a["ScalableTargetAction"]["MinCapacity"])
+        for a in target["ScheduledActions"]
+    } == {
+        ("business-hours", "cron(0 8 ? * MON-FRI *)", "Asia/Tokyo", 6),
+        ("night", "cron(0 22 ? * * *)", "Asia/Tokyo", 3),
+    }
+    policies = {
+        p["Properties"]["TargetTrackingScalingPolicyConfiguration"]["PredefinedMetricSpecification"]["PredefinedMetricType"]: p[
+            "Properties"
+        ]["TargetTrackingScalingPolicyConfiguration"]["TargetValue"]
+        for p in production.resources("AWS::ApplicationAutoScaling::ScalingPolicy").values()
+    }
+    assert policies == {"ECSServiceAverageCPUUtilization": 60, "ALBRequestCountPerTarget": 1000}
+
+
+def test_obs2_service_alarms_notify_the_encrypted_alarm_topic(production: Synthesized) -> None:
+    """OBS-2: CPU and memory utilization, running tasks below the minimum, pending tasks stuck."""
+    topics = production.resources("AWS::SNS::Topic")
+    (alarm_topic,) = [k for k, v in topics.items() if v["Properties"].get("DisplayName") == "shop service alarms"]
+    assert topics[alarm_topic]["Properties"]["KmsMasterKeyId"] == {"Fn::GetAtt": ["Key961B73FD", "Arn"]}
+    alarms = {
+        (a["Properties"].get("Namespace"), a["Properties"]["MetricName"]): a["Properties"]
+        for a in production.resources("AWS::CloudWatch::Alarm").values()
+    }
+    service_alarms = {k: v for k, v in alarms.items() if v["AlarmActions"] == [{"Ref": alarm_topic}]}
+    assert set(service_alarms) == {
+        ("AWS/ECS", "CPUUtilization"),
+        ("AWS/ECS", "MemoryUtilization"),
+        ("ECS/ContainerInsights", "RunningTaskCount"),
+        ("ECS/ContainerInsights", "PendingTaskCount"),
+    }
+    running = service_alarms[("ECS/ContainerInsights", "RunningTaskCount")]
+    assert (running["ComparisonOperator"], running["Threshold"], running["TreatMissingData"]) == ("LessThanThreshold", 3, "breaching")
+    assert production.workloads_json["Outputs"]["AlarmTopic"]["Value"] == {"Ref": alarm_topic}
