@@ -50,6 +50,14 @@ class ContainerProps:
     """Plain environment variables. Default: none."""
     secrets: Mapping[str, ecs.Secret] = field(default_factory=dict)
     """Variables injected from Secrets Manager / SSM Parameter Store (SEC-4/5). Default: none."""
+    readonly_root_filesystem: bool = True
+    """Mount the root filesystem read-only. Default: true."""
+    writable_paths: Sequence[str] = ("/tmp",)  # noqa: S108 - a path inside the container, on its own volume
+    """Scratch volumes (task ephemeral storage) mounted writable at these paths. Default: /tmp."""
+    user: str | None = None
+    """Run as this user (uid[:gid] or name). Default: the image's user."""
+    health_check: ecs.HealthCheck | None = None
+    """Container health check (BP-2). Default: none (the image's HEALTHCHECK is not used by ECS)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -72,6 +80,8 @@ class FargateTaskProps:
     """Boundary for both roles. Default: none."""
     cpu_architecture: ecs.CpuArchitecture = ecs.CpuArchitecture.X86_64
     """Default: X86_64."""
+    ephemeral_storage_gib: int | None = None
+    """Task ephemeral storage, 21 to 200 GiB. Default: Fargate's 20 GiB."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -96,6 +106,7 @@ def private_service(
     service_name: str | None,
     desired_count: int,
     health_check_grace_period: Duration | None = None,
+    capacity_provider_strategies: Sequence[ecs.CapacityProviderStrategy] = (),
 ) -> ecs.FargateService:
     """A Fargate service as every workload runs it: private subnets without public IPs, a circuit
     breaker that rolls back (ARCH-8), rolling updates that keep 100 % healthy, AZ rebalancing
@@ -112,6 +123,7 @@ def private_service(
         security_groups=[security_group],
         circuit_breaker=ecs.DeploymentCircuitBreaker(enable=True, rollback=True),
         health_check_grace_period=health_check_grace_period,
+        capacity_provider_strategies=list(capacity_provider_strategies) or None,
         min_healthy_percent=100,
         max_healthy_percent=200,
         availability_zone_rebalancing=ecs.AvailabilityZoneRebalancing.ENABLED,
@@ -148,6 +160,7 @@ class FargateTask(Construct):
             memory_limit_mib=props.memory_limit_mib,
             execution_role=self.execution_role,
             task_role=self.task_role,
+            ephemeral_storage_gib=props.ephemeral_storage_gib,
             runtime_platform=ecs.RuntimePlatform(
                 cpu_architecture=props.cpu_architecture,
                 operating_system_family=ecs.OperatingSystemFamily.LINUX,
@@ -166,7 +179,7 @@ class FargateTask(Construct):
         self.node.add_validation(_TaskDefinitionSize(self.task_definition))
 
     def _add_container(self, c: ContainerProps) -> ecs.ContainerDefinition:
-        return self.task_definition.add_container(
+        container = self.task_definition.add_container(
             c.name,
             container_name=c.name,
             image=c.image,
@@ -178,7 +191,15 @@ class FargateTask(Construct):
             secrets=dict(c.secrets) or None,
             port_mappings=[ecs.PortMapping(container_port=c.port, protocol=c.protocol)] if c.port else None,
             logging=ecs.LogDriver.aws_logs(stream_prefix=LOG_STREAM_PREFIX, log_group=self.log_group),
+            readonly_root_filesystem=c.readonly_root_filesystem,
+            user=c.user,
+            health_check=c.health_check,
         )
+        for i, path in enumerate(c.writable_paths):
+            volume = f"{c.name}-scratch-{i}"
+            self.task_definition.add_volume(name=volume)
+            container.add_mount_points(ecs.MountPoint(container_path=path, source_volume=volume, read_only=False))
+        return container
 
 
 @jsii.implements(IValidation)

@@ -79,6 +79,8 @@ class WebServiceProps(WorkloadProps):
     """Time ECS ignores failing health checks after a task starts. Default: 60 seconds."""
     deregistration_delay: Duration = Duration.seconds(30)
     """Connection draining on scale-in and deploy. Default: 30 seconds (AWS default: 300)."""
+    capacity_provider_strategies: Sequence[ecs.CapacityProviderStrategy] = ()
+    """FARGATE / FARGATE_SPOT with base and weights (ARCH-3). Default: none (launch type FARGATE)."""
     scaling: ServiceScalingProps | None = None
     """Service Auto Scaling. Default: none (the desired count is fixed)."""
     alarm_topic: sns.ITopic | None = None
@@ -117,6 +119,7 @@ class WebService(Construct):
             service_name=props.service_name,
             desired_count=props.desired_count,
             health_check_grace_period=props.health_check_grace_period,
+            capacity_provider_strategies=props.capacity_provider_strategies,
         )
         if props.enable_execute_command:
             # Set on the resource: CDK's enable_execute_command also grants logs:DescribeLogGroups

@@ -206,6 +206,17 @@ def service_scaling(spec: Spec) -> Iterator[Issue]:
                 )
 
 
+def capacity_strategy(spec: Spec) -> Iterator[Issue]:
+    for i, service in enumerate(spec.services):
+        providers = [c.provider for c in service.capacity]
+        if len(set(providers)) != len(providers):
+            yield f"services[{i}].capacity", f"a provider is listed twice ({', '.join(providers)}); allowed: each provider once"
+        if service.capacity and not any(c.weight > 0 for c in service.capacity):
+            yield f"services[{i}].capacity", "every weight is 0; allowed: at least one provider with a weight above 0"
+        if sum(1 for c in service.capacity if c.base > 0) > 1:
+            yield f"services[{i}].capacity", "more than one provider has a base; allowed: a base on one provider only"
+
+
 def supervised_jobs(spec: Spec) -> Iterator[Issue]:
     """A timeout or retries run through a state machine that supervises one task per run."""
     for i, job in enumerate(spec.jobs):
@@ -287,6 +298,7 @@ CHECKS: tuple[Check, ...] = (
     https_has_certificate,
     web_acl_in_region,
     supervised_jobs,
+    capacity_strategy,
     service_scaling,
     worker_scaling,
     access_resources,

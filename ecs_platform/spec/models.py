@@ -152,6 +152,19 @@ class SecretRef(_Model):
         return self
 
 
+AbsolutePath = Annotated[str, _pattern(r"/[A-Za-z0-9_.\-/]{0,254}", "an absolute path such as /tmp")]
+
+
+class ContainerHealthCheckSpec(_Model):
+    """A container health check (BP-2), for images that ship one."""
+
+    command: list[str] = Field(min_length=1, description='e.g. ["CMD-SHELL", "curl -f http://localhost/ || exit 1"].')
+    interval_seconds: Annotated[int, *_range(5, 300)] = Field(default=30, description="Default: 30.")
+    timeout_seconds: Annotated[int, *_range(2, 60)] = Field(default=5, description="Default: 5.")
+    retries: Annotated[int, *_range(1, 10)] = Field(default=3, description="Default: 3.")
+    start_period_seconds: Annotated[int, *_range(0, 300)] = Field(default=0, description="Default: 0.")
+
+
 class ContainerSpec(_Model):
     name: Name = Field(description="Container name, unique within its task definition.")
     image: Annotated[str, _pattern(r"[^\s]{1,1024}", "an image reference without spaces, e.g. nginx:1.27 or an ECR URI")] = Field(
@@ -170,6 +183,15 @@ class ContainerSpec(_Model):
     environment: Annotated[dict[EnvName, str], AfterValidator(_no_secret_looking_names)] = Field(
         default_factory=dict, description="Plain environment variables; names that look secret are refused (use secrets)."
     )
+    readonly_root_filesystem: bool = Field(default=True, description="Mount the root filesystem read-only. Default: true.")
+    writable_paths: list[AbsolutePath] = Field(
+        default_factory=lambda: ["/tmp"],  # noqa: S108 - a path inside the container
+        description="Scratch volumes mounted writable at these paths. Default: [/tmp].",
+    )
+    user: Annotated[str, _pattern(r"[A-Za-z0-9_-]{1,32}(:[A-Za-z0-9_-]{1,32})?", "a user or uid[:gid] such as 1000:1000")] | None = Field(
+        default=None, description="Run as this user (uid[:gid] or name) instead of the image's. Default: the image's."
+    )
+    health_check: ContainerHealthCheckSpec | None = Field(default=None, description="Container health check. Default: none.")
     secrets: dict[EnvName, SecretRef] = Field(
         default_factory=dict, description="Environment variables injected from Secrets Manager or SSM Parameter Store."
     )
@@ -196,6 +218,10 @@ class _WorkloadSpec(_Model):
     containers: Containers = Field(description="1 to 10 containers (LIM-2).")
     access: list[AccessEntry] = Field(
         default_factory=list, description="What the task role may do, one entry per integration (IAM-5). Default: nothing."
+    )
+    architecture: Literal["x86_64", "arm64"] = Field(default="x86_64", description="CPU architecture of the tasks. Default: x86_64.")
+    ephemeral_storage_gib: Annotated[int, *_range(21, 200)] | None = Field(
+        default=None, description="Task ephemeral storage in GiB. Default: Fargate's 20 GiB."
     )
     tags: Tags = Field(default_factory=dict, description="Tags for this workload's resources.")
 
@@ -267,6 +293,14 @@ class ScalingSpec(_Model):
     scheduled: list[ScheduledScalingSpec] = Field(default_factory=list, description="Scheduled changes of the range. Default: none.")
 
 
+class CapacitySpec(_Model):
+    """One capacity provider of a service's strategy (ARCH-3)."""
+
+    provider: Literal["FARGATE", "FARGATE_SPOT"]
+    base: Annotated[int, *_range(0, 100000)] = Field(default=0, description="Tasks always placed here first. Default: 0.")
+    weight: Annotated[int, *_range(0, 1000)] = Field(default=1, description="Share of the remaining tasks. Default: 1.")
+
+
 class ServiceSpec(_WorkloadSpec):
     """A long-running web/API service on Fargate behind an ALB (USE-1)."""
 
@@ -286,6 +320,9 @@ class ServiceSpec(_WorkloadSpec):
     ] = Field(default="web", description="Subnet group of the tasks. Only 'web'. Default: web.")
     load_balancer: LoadBalancerSpec = Field(description="ALB exposure of the service. Required.")
     health_check: HealthCheckSpec = Field(default_factory=HealthCheckSpec)
+    capacity: list[CapacitySpec] = Field(
+        default_factory=list, description="Capacity provider strategy (ARCH-3). Default: [] (launch type FARGATE)."
+    )
     scaling: ScalingSpec = Field(default_factory=ScalingSpec, description="Service Auto Scaling. Default: desired_count..2x on CPU 60 %.")
 
     @property

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from aws_cdk import RemovalPolicy
+from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_kms as kms
@@ -81,5 +81,17 @@ def container_props(scope: Construct, workload: str, spec: ContainerSpec) -> Con
         cpu=spec.cpu,
         memory_limit_mib=spec.memory,
         environment=spec.environment,
+        readonly_root_filesystem=spec.readonly_root_filesystem,
+        writable_paths=spec.writable_paths,
+        user=spec.user,
+        health_check=ecs.HealthCheck(
+            command=spec.health_check.command,
+            interval=Duration.seconds(spec.health_check.interval_seconds),
+            timeout=Duration.seconds(spec.health_check.timeout_seconds),
+            retries=spec.health_check.retries,
+            start_period=Duration.seconds(spec.health_check.start_period_seconds),
+        )
+        if spec.health_check
+        else None,
         secrets={env_name: _secret(scope, f"{workload}-{spec.name}-{env_name}", ref) for env_name, ref in spec.secrets.items()},
     )

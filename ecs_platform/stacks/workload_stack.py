@@ -8,6 +8,7 @@ from aws_cdk import CfnOutput, Duration, Stack, Tags, TimeZone
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
@@ -91,6 +92,8 @@ class WorkloadStack(Stack):
             "log_retention": retention(self.spec),
             "removal_policy": removal_policy(self.spec),
             "permissions_boundary": self.permissions_boundary,
+            "cpu_architecture": ecs.CpuArchitecture.ARM64 if spec.architecture == "arm64" else ecs.CpuArchitecture.X86_64,
+            "ephemeral_storage_gib": spec.ephemeral_storage_gib,
         }
 
     def _exec_config(self) -> ExecCommandConfig:
@@ -147,6 +150,9 @@ class WorkloadStack(Stack):
                 health_check_grace_period=Duration.seconds(hc.grace_period_seconds),
                 enable_execute_command=any(e.type == "ecs_exec" for e in spec.access),
                 scaling=_scaling(spec),
+                capacity_provider_strategies=[
+                    ecs.CapacityProviderStrategy(capacity_provider=c.provider, base=c.base or None, weight=c.weight) for c in spec.capacity
+                ],
                 alarm_topic=self.alarm_topic,
             ),
         )

@@ -363,3 +363,9 @@ def test_iam8_no_aws_managed_policy_and_no_inline_policy(default: Synthesized) -
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
             assert statement["Resource"] != "*"
             assert "*" not in statement["Action"]
+
+
+def test_default_nginx_runs_read_only_with_its_writable_paths(default: Synthesized) -> None:
+    (container,) = _task_definitions(default)[TASK_FAMILY]["ContainerDefinitions"]
+    assert container["ReadonlyRootFilesystem"] is True
+    assert [m["ContainerPath"] for m in container["MountPoints"]] == ["/var/cache/nginx", "/var/run", "/tmp"]

@@ -163,3 +163,29 @@ def test_obs2_service_alarms_notify_the_encrypted_alarm_topic(production: Synthe
     running = service_alarms[("ECS/ContainerInsights", "RunningTaskCount")]
     assert (running["ComparisonOperator"], running["Threshold"], running["TreatMissingData"]) == ("LessThanThreshold", 3, "breaching")
     assert production.workloads_json["Outputs"]["AlarmTopic"]["Value"] == {"Ref": alarm_topic}
+
+
+def test_arch3_capacity_provider_strategy_with_base_and_weights(production: Synthesized) -> None:
+    service = one(production.resources("AWS::ECS::Service"))["Properties"]
+    assert service["CapacityProviderStrategy"] == [
+        {"CapacityProvider": "FARGATE", "Base": 2, "Weight": 1},
+        {"CapacityProvider": "FARGATE_SPOT", "Weight": 3},
+    ]
+    assert "LaunchType" not in service
+
+
+def test_hardened_container_read_only_non_root_with_scratch_volumes_and_health_check(production: Synthesized) -> None:
+    """BP-2 container health check; read-only root filesystem with writable scratch volumes; non-root user; ARM64."""
+    td = next(v["Properties"] for v in production.resources("AWS::ECS::TaskDefinition").values() if v["Properties"]["Family"] == "shop-api")
+    (container,) = td["ContainerDefinitions"]
+    assert container["ReadonlyRootFilesystem"] is True
+    assert container["User"] == "10001:10001"
+    assert container["MountPoints"] == [
+        {"ContainerPath": "/tmp", "ReadOnly": False, "SourceVolume": "app-scratch-0"},
+        {"ContainerPath": "/app/cache", "ReadOnly": False, "SourceVolume": "app-scratch-1"},
+    ]
+    assert td["Volumes"] == [{"Name": "app-scratch-0"}, {"Name": "app-scratch-1"}]
+    assert container["HealthCheck"]["Command"] == ["CMD-SHELL", "wget -q -O /dev/null http://localhost:8080/healthz || exit 1"]
+    assert (container["HealthCheck"]["StartPeriod"], container["HealthCheck"]["Retries"]) == (20, 3)
+    assert td["RuntimePlatform"]["CpuArchitecture"] == "ARM64"
+    assert td["EphemeralStorage"] == {"SizeInGiB": 30}
