@@ -170,6 +170,7 @@ def test_iam3_secret_read_and_its_key_through_secrets_manager(access: Synthesize
 
 
 def test_iam4_parameter_read(access: Synthesized) -> None:
+    """IAM-4 / SEC-5: the execution role reads the referenced SSM parameter, nothing else."""
     execution = _policy(access, "api", "execution")
     assert _on(execution, f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/orders/dev/feature-flags") == {"ssm:GetParameter", "ssm:GetParameters"}
 

@@ -6,6 +6,7 @@ names, read from the synthesized CloudFormation.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from aws_cdk.assertions import Match
@@ -192,7 +193,8 @@ def test_bp1_one_task_role_per_task_definition(default: Synthesized) -> None:
 
 
 def test_bp2_health_check_and_grace_period(default: Synthesized) -> None:
-    """BP-2: target-group health check path/thresholds; service grace period."""
+    """BP-2 / HA-6: the target-group health check (path, thresholds) that makes ECS replace an
+    unhealthy task, and the service's grace period."""
     default.workloads.has_resource_properties(
         "AWS::ElasticLoadBalancingV2::TargetGroup",
         {
@@ -230,7 +232,8 @@ def test_bp3_obs1_every_container_logs_to_encrypted_retained_group(default: Synt
 
 
 def test_ha2_service_subnets_span_two_azs(default: Synthesized) -> None:
-    """HA-2: the service's subnets resolve to at least two distinct AZs."""
+    """HA-2 / HA-7: the service's subnets resolve to at least two distinct AZs, so tasks of a
+    failed zone are rescheduled on the healthy one."""
     subnets = _service(default)["NetworkConfiguration"]["AwsvpcConfiguration"]["Subnets"]
     zones = {resource["Properties"]["AvailabilityZone"] for _, resource in (import_to_resource(default, s) for s in subnets)}
     assert zones == {"ap-northeast-1a", "ap-northeast-1c"}
@@ -330,7 +333,8 @@ def test_iam2_execution_role_logs_scoped_to_own_log_group(default: Synthesized) 
 
 
 def test_iam6_roles_trust_ecs_tasks_of_this_account_only(default: Synthesized) -> None:
-    """IAM-6: ecs-tasks.amazonaws.com, sts:AssumeRole, with aws:SourceAccount / aws:SourceArn conditions."""
+    """IAM-6 (CLI-2, CLI-3): the execution and task roles of the document's CLI examples trust
+    ecs-tasks.amazonaws.com with sts:AssumeRole, plus aws:SourceAccount / aws:SourceArn conditions."""
     roles = default.resources("AWS::IAM::Role")
     ecs_roles = [
         r
@@ -369,3 +373,10 @@ def test_default_nginx_runs_read_only_with_its_writable_paths(default: Synthesiz
     (container,) = _task_definitions(default)[TASK_FAMILY]["ContainerDefinitions"]
     assert container["ReadonlyRootFilesystem"] is True
     assert [m["ContainerPath"] for m in container["MountPoints"]] == ["/var/cache/nginx", "/var/run", "/tmp"]
+
+
+def test_iam7_the_service_linked_role_is_not_created_per_stack(default: Synthesized) -> None:
+    """IAM-7: ECS uses AWSServiceRoleForECS, which AWS creates; no stack creates or names it."""
+    for template in (default.workloads_json, default.network_json):
+        assert not [r for r in template["Resources"].values() if r["Type"] == "AWS::IAM::ServiceLinkedRole"]
+        assert "AWSServiceRoleForECS" not in json.dumps(template)

@@ -35,7 +35,7 @@ def test_iam1_ecr_pull_scoped_to_the_repository(production: Synthesized) -> None
 
 
 def test_iam3_iam4_sec4_sec5_secrets_scoped_and_injected(production: Synthesized) -> None:
-    """IAM-3/4, SEC-4/5: the execution role reads exactly the referenced secret and parameter;
+    """IAM-3, IAM-4, SEC-4, SEC-5: the execution role reads exactly the referenced secret and parameter;
     the container gets them as Secrets, never as plain environment values."""
     statements = _execution_policy(production, "shop-api")
     secret_arn = f"arn:aws:secretsmanager:ap-northeast-1:{ACCOUNT}:secret:shop/db-AbCdEf"
