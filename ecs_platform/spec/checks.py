@@ -167,10 +167,6 @@ def web_acl_in_region(spec: Spec) -> Iterator[Issue]:
             )
 
 
-def value_is_arn(value: str) -> bool:
-    return value.startswith("arn:")
-
-
 def worker_scaling(spec: Spec) -> Iterator[Issue]:
     region = spec.environment.region
     for i, worker in enumerate(spec.workers):
@@ -183,7 +179,7 @@ def worker_scaling(spec: Spec) -> Iterator[Issue]:
         for field, kind, value in (("arn", "queue", queue.arn), ("kms_key", "kms_key", queue.kms_key)):
             if value is not None and (message := check_resource(kind, value, region)):
                 yield f"{path}.queue.{field}", message
-        if queue.arn is not None and not value_is_arn(queue.arn):
+        if queue.arn is not None and not queue.arn.startswith("arn:"):
             yield f"{path}.queue.arn", f"{queue.arn!r} is a name; allowed: the ARN of an existing queue"
         if queue.arn is None and queue.kms_key is not None:
             yield f"{path}.queue.kms_key", "the worker's own queue uses the platform's key; allowed: kms_key with an existing queue's arn"
