@@ -21,10 +21,9 @@ from constructs import Construct
 
 from ecs_platform.constructs.acknowledge import acknowledge, nag_text
 from ecs_platform.constructs.encryption_key import allow_notifications
-from ecs_platform.constructs.fargate_task import FargateTask, WorkloadProps
+from ecs_platform.constructs.fargate_task import FargateTask, TaskAccessors, WorkloadProps
 from ecs_platform.constructs.scoped_role import ScopedRole, service_principal
 from ecs_platform.constructs.security_groups import BatchSecurityGroup
-from ecs_platform.constructs.task_role import TaskRole
 from ecs_platform.spec.limits import RUN_TASK_MAX_COUNT_PER_CALL
 
 
@@ -67,7 +66,7 @@ class BatchJobProps(WorkloadProps):
     """Where failed runs are announced. Default: a new topic encrypted with ``encryption_key``."""
 
 
-class BatchJob(Construct):
+class BatchJob(TaskAccessors, Construct):
     """A job: a task definition run by EventBridge Scheduler (if scheduled) or by hand.
 
     No service is created: a task runs, exits, and nothing keeps running; a stopped task
@@ -305,19 +304,6 @@ class BatchJob(Construct):
             tracing_enabled=True,
             logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
         )
-
-    @property
-    def task_definition(self) -> ecs.FargateTaskDefinition:
-        return self.task.task_definition
-
-    @property
-    def log_group(self) -> logs.ILogGroup:
-        return self.task.log_group
-
-    @property
-    def task_role(self) -> TaskRole:
-        """The job's own task role, with typed ``grant_*`` methods (IAM-5)."""
-        return self.task.task_role
 
     @property
     def run_task_parameters(self) -> str:

@@ -202,6 +202,25 @@ class FargateTask(Construct):
         return container
 
 
+class TaskAccessors:
+    """What a workload construct built on a :class:`FargateTask` exposes of it."""
+
+    task: FargateTask
+
+    @property
+    def task_definition(self) -> ecs.FargateTaskDefinition:
+        return self.task.task_definition
+
+    @property
+    def log_group(self) -> logs.ILogGroup:
+        return self.task.log_group
+
+    @property
+    def task_role(self) -> TaskRole:
+        """The workload's own task role, with typed ``grant_*`` methods (IAM-5)."""
+        return self.task.task_role
+
+
 @jsii.implements(IValidation)
 class _TaskDefinitionSize:
     """LIM-1: the rendered task definition must not exceed 64 KiB."""

@@ -8,16 +8,13 @@ from dataclasses import dataclass
 from aws_cdk import Duration
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from ecs_platform.constructs.acknowledge import acknowledge
-from ecs_platform.constructs.fargate_task import FargateTask, WorkloadProps, private_service
+from ecs_platform.constructs.fargate_task import FargateTask, TaskAccessors, WorkloadProps, private_service
 from ecs_platform.constructs.security_groups import BatchSecurityGroup
-from ecs_platform.constructs.task_role import TaskRole
 from ecs_platform.spec.limits import MAX_TASKS_PER_SERVICE
 
 
@@ -41,7 +38,7 @@ class QueueWorkerProps(WorkloadProps):
     """Receives before a message moves to the dead-letter queue (own queue). Default: 5."""
 
 
-class QueueWorker(Construct):
+class QueueWorker(TaskAccessors, Construct):
     """Tasks poll the queue with exactly the document's SQS polling actions (IAM-5); Service Auto
     Scaling tracks visible messages per running task, so the fleet follows the backlog."""
 
@@ -143,18 +140,6 @@ class QueueWorker(Construct):
             label="Backlog per task",
             period=Duration.minutes(1),
         )
-
-    @property
-    def task_definition(self) -> ecs.FargateTaskDefinition:
-        return self.task.task_definition
-
-    @property
-    def task_role(self) -> TaskRole:
-        return self.task.task_role
-
-    @property
-    def log_group(self) -> logs.ILogGroup:
-        return self.task.log_group
 
 
 def _stat(

@@ -12,15 +12,13 @@ from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from ecs_platform.constructs.encryption_key import allow_notifications
-from ecs_platform.constructs.fargate_task import ContainerProps, FargateTask, WorkloadProps, private_service
+from ecs_platform.constructs.fargate_task import ContainerProps, FargateTask, TaskAccessors, WorkloadProps, private_service
 from ecs_platform.constructs.load_balancer import LoadBalancer
 from ecs_platform.constructs.security_groups import WebTaskSecurityGroup
-from ecs_platform.constructs.task_role import TaskRole
 from ecs_platform.spec.limits import MAX_TASKS_PER_SERVICE
 
 
@@ -89,7 +87,7 @@ class WebServiceProps(WorkloadProps):
     """Allow ECS Exec into the tasks; grant it with ``task_role.grant_ecs_exec(...)``. Default: false."""
 
 
-class WebService(Construct):
+class WebService(TaskAccessors, Construct):
     """A Fargate service behind an ALB, in private subnets without public IPs.
 
     Desired count at least 2 spread across AZs with AZ rebalancing (HA-3); a deployment
@@ -213,19 +211,6 @@ class WebService(Construct):
             )
             alarm.add_alarm_action(cloudwatch_actions.SnsAction(topic))
             self.alarms.append(alarm)
-
-    @property
-    def task_definition(self) -> ecs.FargateTaskDefinition:
-        return self.task.task_definition
-
-    @property
-    def log_group(self) -> logs.ILogGroup:
-        return self.task.log_group
-
-    @property
-    def task_role(self) -> TaskRole:
-        """The workload's own task role, with typed ``grant_*`` methods (IAM-5)."""
-        return self.task.task_role
 
     @property
     def connections(self) -> ec2.Connections:
