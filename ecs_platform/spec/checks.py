@@ -131,11 +131,26 @@ def https_has_certificate(spec: Spec) -> Iterator[Issue]:
     env = spec.environment
     for i, service in enumerate(spec.services):
         lb, path = service.load_balancer, f"services[{i}].load_balancer"
-        if lb.https and lb.certificate_arn is None:
+        if lb.domain is not None and not (
+            lb.domain.name == lb.domain.hosted_zone_name or lb.domain.name.endswith("." + lb.domain.hosted_zone_name)
+        ):
+            yield (
+                f"{path}.domain.name",
+                f"{lb.domain.name!r} is not in zone {lb.domain.hosted_zone_name!r}; allowed: a name in the hosted zone",
+            )
+        if lb.domain is not None and lb.certificate_arn is not None:
+            yield (
+                f"{path}.domain",
+                "both a certificate_arn and a domain are given; allowed: one of them (the domain creates its certificate)",
+            )
+        elif lb.https and lb.certificate_arn is None and lb.domain is None:
             yield (
                 f"{path}.certificate_arn",
-                "https: true needs a certificate; allowed: an ACM certificate ARN, or https: false (HTTP only)",
+                "https: true needs a certificate; allowed: an ACM certificate ARN, a domain (a new certificate), "
+                "or https: false (HTTP only)",
             )
+        elif not lb.https and lb.domain is not None:
+            yield f"{path}.https", "a domain is given but https is false; allowed: https: true with the domain"
         elif not lb.https and lb.certificate_arn is not None:
             yield (
                 f"{path}.https",

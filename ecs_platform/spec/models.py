@@ -246,12 +246,25 @@ class HealthCheckSpec(_Model):
     )
 
 
+class DomainSpec(_Model):
+    """A name in a Route 53 hosted zone: the certificate is validated there and the name points to the ALB."""
+
+    name: Annotated[str, _pattern(r"([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}", "a DNS name such as api.example.com")]
+    hosted_zone_id: Annotated[str, _pattern(r"Z[A-Z0-9]{4,32}", "a Route 53 hosted zone ID such as Z0123456789ABCDEFGHIJ")]
+    hosted_zone_name: Annotated[
+        str, _pattern(r"([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}", "the zone's DNS name such as example.com")
+    ]
+
+
 class LoadBalancerSpec(_Model):
     """How a web service is exposed. Exposure is always an explicit decision."""
 
     public: bool = Field(description="true: internet-facing ALB in public subnets; false: internal ALB. Required.")
     https: bool = Field(description="true needs certificate_arn; false must be said explicitly (HTTP only). Required.")
     certificate_arn: str | None = Field(default=None, description="ACM certificate ARN in the environment's region, for https: true.")
+    domain: DomainSpec | None = Field(
+        default=None, description="A DNS name for the ALB: a certificate is created with DNS validation, and an alias record."
+    )
     container: Name | None = Field(default=None, description="Container receiving traffic. Default: the first container with a port.")
     web_acl_arn: (
         Annotated[

@@ -12,6 +12,8 @@ from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_route53 as route53
+from aws_cdk import aws_route53_targets as route53_targets
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
@@ -31,7 +33,7 @@ from ecs_platform.constructs.web_service import (
     WebServiceProps,
 )
 from ecs_platform.spec.checks import traffic_container
-from ecs_platform.spec.models import JobSpec, ServiceSpec, Spec, WorkerSpec
+from ecs_platform.spec.models import DomainSpec, JobSpec, LoadBalancerSpec, ServiceSpec, Spec, WorkerSpec
 from ecs_platform.stacks.access import ExecCommandConfig, grant_access
 from ecs_platform.stacks.settings import container_props, removal_policy, retention
 
@@ -96,6 +98,20 @@ class WorkloadStack(Stack):
             "ephemeral_storage_gib": spec.ephemeral_storage_gib,
         }
 
+    @staticmethod
+    def _zone(scope: Construct, domain: DomainSpec) -> route53.IHostedZone:
+        return route53.HostedZone.from_hosted_zone_attributes(
+            scope, "Zone", hosted_zone_id=domain.hosted_zone_id, zone_name=domain.hosted_zone_name
+        )
+
+    def _certificate(self, scope: Construct, lb: LoadBalancerSpec, zone: route53.IHostedZone | None) -> acm.ICertificate | None:
+        """The listener's certificate: imported by ARN, or created for the domain with DNS validation."""
+        if lb.certificate_arn:
+            return acm.Certificate.from_certificate_arn(scope, "Certificate", lb.certificate_arn)
+        if lb.domain is not None and zone is not None:
+            return acm.Certificate(scope, "Certificate", domain_name=lb.domain.name, validation=acm.CertificateValidation.from_dns(zone))
+        return None
+
     def _exec_config(self) -> ExecCommandConfig:
         """ECS Exec sessions of the cluster: KMS-encrypted and logged to their own group."""
         log_group = logs.LogGroup(
@@ -111,6 +127,7 @@ class WorkloadStack(Stack):
     def _service(self, spec: ServiceSpec) -> WebService:
         scope = Construct(self, f"Service-{spec.name}")
         lb = spec.load_balancer
+        zone = self._zone(scope, lb.domain) if lb.domain else None
         load_balancer = LoadBalancer(
             scope,
             "LoadBalancer",
@@ -120,7 +137,7 @@ class WorkloadStack(Stack):
                 # A literal CIDR: the VPC's own is an import from the network stack.
                 internal_clients=None if lb.public else ec2.Peer.ipv4(self.spec.network.cidr),
                 vpc_subnets=self.network.public_subnets if lb.public else self.network.web_subnets,
-                certificate=acm.Certificate.from_certificate_arn(scope, "Certificate", lb.certificate_arn) if lb.certificate_arn else None,
+                certificate=self._certificate(scope, lb, zone),
                 deletion_protection=self.spec.environment.production,
                 access_logs_bucket=self.log_buckets.access_logs if self.log_buckets else None,
                 access_logs_prefix=spec.name,
@@ -157,6 +174,14 @@ class WorkloadStack(Stack):
             ),
         )
         grant_access(scope, service.task_role, spec.access, exec_config=self.exec_config)
+        if lb.domain is not None and zone is not None:
+            route53.ARecord(
+                scope,
+                "Alias",
+                zone=zone,
+                record_name=lb.domain.name,
+                target=route53.RecordTarget.from_alias(route53_targets.LoadBalancerTarget(load_balancer.load_balancer)),
+            )
         _tag(scope, spec.tags)
         scheme = "https" if load_balancer.https else "http"
         name = output_prefix(spec.name)

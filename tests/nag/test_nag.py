@@ -17,7 +17,7 @@ from ecs_platform.constructs.acknowledge import CONTEXT_KEY
 from ecs_platform.spec import load_spec
 from tests.conftest import SPECS, Synthesized, synthesize
 
-EXAMPLES = ("default", "production", "access", "batch")
+EXAMPLES = ("default", "production", "access", "batch", "web")
 
 Finding = tuple[str, str]  # (rule ID, construct path)
 
@@ -148,3 +148,14 @@ PINNED["batch"] = {
     "AwsSolutions-IAM5[Resource::arn:aws:ecs:ap-northeast-1:<AWS::AccountId>:task/<ClusterC2E21B66>/*]",
     "AwsSolutions-IAM5[Resource::*]",
 }
+
+#: HTTPS with a created certificate, not production, no WAF: the floor of an internet-facing
+#: service — EC23 on the ALB's group, the redirect-only listener, the log buckets, the network.
+PINNED["web"] = {
+    "AwsSolutions-EC23",
+    *{f"{p}-{r}" for p in ("NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321")
+      for r in ("VPCNoUnrestrictedRouteToIGW", "VPCDefaultSecurityGroupClosed", "S3DefaultEncryptionKMS", "S3BucketReplicationEnabled",
+                "ELBv2ACMCertificateRequired")},
+    "NIST.800.53.R5-ALBWAFEnabled", "PCI.DSS.321-ALBWAFEnabled",
+    "NIST.800.53.R5-ELBDeletionProtectionEnabled", "HIPAA.Security-ELBDeletionProtectionEnabled",
+}  # fmt: skip

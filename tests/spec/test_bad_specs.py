@@ -223,7 +223,7 @@ CASES: dict[str, Bad] = {
         lambda d: service(d)["load_balancer"].update(https=True),
         "services[0].load_balancer.certificate_arn",
         r"https: true needs a certificate",
-        r"allowed: an ACM certificate ARN, or https: false",
+        r"allowed: an ACM certificate ARN, a domain \(a new certificate\), or https: false",
     ),
     "certificate_in_another_region": Bad(
         lambda d: service(d)["load_balancer"].update(https=True, certificate_arn=OTHER_REGION_CERT),
@@ -417,3 +417,45 @@ def test_fails_without_a_chained_traceback() -> None:
 
     assert excinfo.value.__cause__ is None
     assert excinfo.value.__suppress_context__ is True
+
+
+@pytest.mark.parametrize(
+    ("domain", "https", "certificate", "pattern"),
+    [
+        (
+            {"name": "shop.other.com", "hosted_zone_id": "Z0123456789ABCDEFGHIJ", "hosted_zone_name": "example.com"},
+            True,
+            None,
+            r"load_balancer\.domain\.name: 'shop\.other\.com' is not in zone 'example\.com'; allowed: a name in the hosted zone",
+        ),
+        (
+            {"name": "shop.example.com", "hosted_zone_id": "Z0123456789ABCDEFGHIJ", "hosted_zone_name": "example.com"},
+            False,
+            None,
+            r"load_balancer\.https: a domain is given but https is false; allowed: https: true with the domain",
+        ),
+        (
+            {"name": "shop.example.com", "hosted_zone_id": "Z0123456789ABCDEFGHIJ", "hosted_zone_name": "example.com"},
+            True,
+            "arn:aws:acm:ap-northeast-1:111122223333:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789",
+            r"load_balancer\.domain: both a certificate_arn and a domain are given; allowed: one of them",
+        ),
+        (
+            {"name": "shop.example.com", "hosted_zone_id": "not-a-zone", "hosted_zone_name": "example.com"},
+            True,
+            None,
+            r"load_balancer\.domain\.hosted_zone_id: 'not-a-zone' is not valid; allowed: a Route 53 hosted zone ID",
+        ),
+    ],
+    ids=["name_outside_the_zone", "domain_without_https", "domain_and_certificate", "bad_zone_id"],
+)
+def test_fails_when_the_domain_is(domain: dict[str, str], https: bool, certificate: str | None, pattern: str) -> None:
+    data = default_spec()
+    service(data)["load_balancer"] = {
+        "public": True,
+        "https": https,
+        "domain": domain,
+        **({"certificate_arn": certificate} if certificate else {}),
+    }
+    with pytest.raises(SpecError, match=pattern):
+        parse_spec(data)
