@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from aws_cdk import CfnOutput, Duration, Stack, Tags, TimeZone
@@ -41,7 +42,18 @@ from ecs_platform.stacks.settings import container_props, removal_policy, retent
 class WorkloadStack(Stack):
     """Cluster, one ALB + WebService per service, one BatchJob per job."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, spec: Spec, network: Network, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        spec: Spec,
+        network: Network,
+        services: Sequence[ServiceSpec] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """:param services: the services built in this stack. Default: all of the spec's; more go
+        to other stacks through :meth:`add_service` (CloudFormation's 500-resource limit)."""
         super().__init__(scope, construct_id, **kwargs)
         self.spec = spec
         self.network = network
@@ -78,7 +90,9 @@ class WorkloadStack(Stack):
             _output(self, "AlarmTopic", self.alarm_topic.topic_arn, "Subscribe to hear of service alarms (OBS-2)")
         if self.job_failures is not None:
             _output(self, "JobFailuresTopic", self.job_failures.topic_arn, "Subscribe to hear of failed job runs")
-        self.services = {s.name: self._service(s) for s in spec.services}
+        self.services: dict[str, WebService] = {}
+        for service in spec.services if services is None else services:
+            self.add_service(service)
         self.jobs = {j.name: self._job(j) for j in spec.jobs}
         self.workers = {w.name: self._worker(w) for w in spec.workers}
 
@@ -124,8 +138,10 @@ class WorkloadStack(Stack):
         )
         return ExecCommandConfig(log_group=log_group, key=self.key)
 
-    def _service(self, spec: ServiceSpec) -> WebService:
-        scope = Construct(self, f"Service-{spec.name}")
+    def add_service(self, spec: ServiceSpec, into: Stack | None = None) -> WebService:
+        """Build a service in this stack, or ``into`` another one (which then imports the cluster,
+        key, log bucket and topics from this one)."""
+        scope = Construct(into or self, f"Service-{spec.name}")
         lb = spec.load_balancer
         zone = self._zone(scope, lb.domain) if lb.domain else None
         load_balancer = LoadBalancer(
@@ -193,6 +209,7 @@ class WorkloadStack(Stack):
         )
         _output(scope, f"{name}ServiceName", service.service.service_name, f"{spec.name}: ECS service (CLI-8)")
         _output(scope, f"{name}TaskDefinition", service.task_definition.task_definition_arn, f"{spec.name}: task definition (CLI-8)")
+        self.services[spec.name] = service
         return service
 
     def _job(self, spec: JobSpec) -> BatchJob:
