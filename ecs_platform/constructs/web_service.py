@@ -81,6 +81,9 @@ class WebServiceProps(WorkloadProps):
     """FARGATE / FARGATE_SPOT with base and weights (ARCH-3). Default: none (launch type FARGATE)."""
     scaling: ServiceScalingProps | None = None
     """Service Auto Scaling. Default: none (the desired count is fixed)."""
+    rollback_on_alarm: bool = True
+    """Roll a deployment back when the new tasks fail the ALB (unhealthy targets, target 5xx): HA-8.
+    Default: true."""
     alarm_topic: sns.ITopic | None = None
     """Where this service's alarms notify (CPU, memory, running and pending tasks, OBS-2). Default: no alarms."""
     enable_execute_command: bool = False
@@ -148,6 +151,9 @@ class WebService(TaskAccessors, Construct):
         if props.scaling is not None:
             self._scale(props.scaling)
         self.alarms: list[cloudwatch.Alarm] = []
+        self.deployment_alarms: list[cloudwatch.Alarm] = []
+        if props.rollback_on_alarm:
+            self._roll_back_on_alarm()
         if props.alarm_topic is not None:
             allow_notifications(props.encryption_key)
             self._alarm(props.alarm_topic)
@@ -174,6 +180,33 @@ class WebService(TaskAccessors, Construct):
                 max_capacity=action.max_capacity,
                 time_zone=scaling.time_zone,
             )
+
+    def _roll_back_on_alarm(self) -> None:
+        """HA-8: alarms on the target group (not on the service's own metrics, so the service can
+        reference them without a circular dependency) that roll a deployment back."""
+        metrics = self.target_group.metrics
+        for construct_id, metric, threshold, description in (
+            ("UnhealthyTargets", metrics.unhealthy_host_count(period=Duration.minutes(1), statistic="Maximum"), 0,
+             "targets failing the health check"),
+            ("Target5xx", metrics.http_code_target(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, period=Duration.minutes(1), statistic="Sum"), 10,
+             "more than 10 target 5xx responses a minute"),
+        ):  # fmt: skip
+            self.deployment_alarms.append(
+                cloudwatch.Alarm(
+                    self,
+                    construct_id,
+                    metric=metric,
+                    threshold=threshold,
+                    evaluation_periods=3,
+                    datapoints_to_alarm=2,
+                    comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                    treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                    alarm_description=f"{self.node.path}: {description} (rolls a deployment back)",
+                )
+            )
+        self.service.enable_deployment_alarms(
+            [alarm.alarm_name for alarm in self.deployment_alarms], behavior=ecs.AlarmBehavior.ROLLBACK_ON_ALARM
+        )
 
     def _alarm(self, topic: sns.ITopic) -> None:
         """OBS-2: alarms on the document's metrics, to ``topic``; task counts come from Container Insights."""
@@ -209,8 +242,9 @@ class WebService(TaskAccessors, Construct):
                 else cloudwatch.TreatMissingData.NOT_BREACHING,
                 alarm_description=f"{self.node.path}: {description}",
             )
-            alarm.add_alarm_action(cloudwatch_actions.SnsAction(topic))
             self.alarms.append(alarm)
+        for alarm in (*self.alarms, *self.deployment_alarms):
+            alarm.add_alarm_action(cloudwatch_actions.SnsAction(topic))
 
     @property
     def connections(self) -> ec2.Connections:

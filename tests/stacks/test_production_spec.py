@@ -155,6 +155,8 @@ def test_obs2_service_alarms_notify_the_encrypted_alarm_topic(production: Synthe
     }
     service_alarms = {k: v for k, v in alarms.items() if v["AlarmActions"] == [{"Ref": alarm_topic}]}
     assert set(service_alarms) == {
+        ("AWS/ApplicationELB", "UnHealthyHostCount"),  # these two also roll a deployment back (HA-8)
+        ("AWS/ApplicationELB", "HTTPCode_Target_5XX_Count"),
         ("AWS/ECS", "CPUUtilization"),
         ("AWS/ECS", "MemoryUtilization"),
         ("ECS/ContainerInsights", "RunningTaskCount"),
@@ -189,3 +191,18 @@ def test_hardened_container_read_only_non_root_with_scratch_volumes_and_health_c
     assert (container["HealthCheck"]["StartPeriod"], container["HealthCheck"]["Retries"]) == (20, 3)
     assert td["RuntimePlatform"]["CpuArchitecture"] == "ARM64"
     assert td["EphemeralStorage"] == {"SizeInGiB": 30}
+
+
+def test_ha8_deployment_rolls_back_on_alb_alarms(production: Synthesized) -> None:
+    """HA-8: besides the circuit breaker, alarms on unhealthy targets and target 5xx roll a
+    deployment back; they watch the target group, so no circular dependency with the service."""
+    service = one(production.resources("AWS::ECS::Service"))["Properties"]
+    config = service["DeploymentConfiguration"]
+    assert config["DeploymentCircuitBreaker"] == {"Enable": True, "Rollback": True}
+    assert config["Alarms"]["Enable"] is True and config["Alarms"]["Rollback"] is True
+    alarms = production.resources("AWS::CloudWatch::Alarm")
+    watched = {alarms[ref["Ref"]]["Properties"]["MetricName"] for ref in config["Alarms"]["AlarmNames"]}
+    assert watched == {"UnHealthyHostCount", "HTTPCode_Target_5XX_Count"}
+    for ref in config["Alarms"]["AlarmNames"]:
+        dimensions = {d["Name"] for d in alarms[ref["Ref"]]["Properties"]["Dimensions"]}
+        assert dimensions == {"LoadBalancer", "TargetGroup"}

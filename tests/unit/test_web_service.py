@@ -157,11 +157,13 @@ def test_ha3_rolling_update_keeps_all_tasks_healthy_and_rebalances_azs(scenario:
     """HA-3: minimum healthy 100 %, maximum 200 %, AZ rebalancing on."""
     for name in scenario.services:
         service = _service(scenario, name)
-        assert service["DeploymentConfiguration"] == {
+        config = service["DeploymentConfiguration"]
+        assert {k: v for k, v in config.items() if k != "Alarms"} == {
             "DeploymentCircuitBreaker": {"Enable": True, "Rollback": True},
             "MaximumPercent": 200,
             "MinimumHealthyPercent": 100,
         }
+        assert config["Alarms"]["Rollback"] is True and len(config["Alarms"]["AlarmNames"]) == 2  # HA-8, on by default
         assert service["AvailabilityZoneRebalancing"] == "ENABLED"
 
 
