@@ -86,3 +86,10 @@ run-task: $(PY_STAMP)
 	@test -n "$(JOB)" || { echo "usage: make run-task JOB=name [COUNT=N] [WAIT=1] [TIMEOUT=s] [STACK=name | SPEC=path] [REGION=r]" >&2; exit 2; }
 	python -m ecs_platform.cli run-task $(JOB) $(if $(COUNT),--count $(COUNT)) $(if $(WAIT),--wait) $(if $(TIMEOUT),--timeout $(TIMEOUT)) \
 	  $(if $(STACK),--stack $(STACK),--spec $(SPEC)) $(if $(REGION),--region $(REGION))
+
+# make bench: the benchmarks of bench/ (minutes; by hand, never part of make test); figures in bench/RESULTS.md.
+.PHONY: bench
+bench: setup
+	python bench/synth_vs_stock.py
+	python bench/scale.py
+	python bench/test_suite.py
