@@ -15,11 +15,11 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_scheduler_targets as targets
 from aws_cdk import aws_sns as sns
-from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from ecs_platform.constructs.acknowledge import acknowledge, nag_text
+from ecs_platform.constructs.dead_letter_queue import DeadLetterQueue
 from ecs_platform.constructs.encryption_key import allow_notifications
 from ecs_platform.constructs.fargate_task import FargateTask, TaskAccessors, WorkloadProps
 from ecs_platform.constructs.scoped_role import ScopedRole, service_principal
@@ -97,7 +97,7 @@ class BatchJob(TaskAccessors, Construct):
         self.capacity_provider = props.capacity_provider
         self.schedule: scheduler.Schedule | None = None
         self.state_machine: sfn.StateMachine | None = None
-        self.dead_letter_queue: sqs.Queue | None = None
+        self.dead_letter_queue: DeadLetterQueue | None = None
         if props.schedule is not None:
             self._schedule(props, props.schedule)
         self._watch_failures(props)
@@ -153,19 +153,8 @@ class BatchJob(TaskAccessors, Construct):
 
     def _schedule(self, props: BatchJobProps, when: JobSchedule) -> None:
         stack = Stack.of(self)
-        self.dead_letter_queue = sqs.Queue(
-            self,
-            "DeadLetterQueue",
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=props.encryption_key,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
-            removal_policy=props.removal_policy,
-        )
-        acknowledge(
-            self.dead_letter_queue,
-            "AwsSolutions-SQS3",
-            "This queue is the schedule's dead-letter queue: it is the end of the line, with no queue of its own.",
+        self.dead_letter_queue = DeadLetterQueue(
+            self, "DeadLetterQueue", key=props.encryption_key, removal_policy=props.removal_policy, of_what="the job's schedule"
         )
         role = ScopedRole(
             self,

@@ -12,7 +12,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from ecs_platform.constructs.acknowledge import acknowledge
+from ecs_platform.constructs.dead_letter_queue import DeadLetterQueue
 from ecs_platform.constructs.fargate_task import FargateTask, TaskAccessors, WorkloadProps, private_service
 from ecs_platform.constructs.security_groups import BatchSecurityGroup
 from ecs_platform.spec.limits import MAX_TASKS_PER_SERVICE
@@ -51,18 +51,11 @@ class QueueWorker(TaskAccessors, Construct):
             )
         if props.backlog_per_task < 1:
             raise ValueError(f"backlog_per_task {props.backlog_per_task} is not allowed; allowed: 1 or more")
-        self.dead_letter_queue: sqs.Queue | None = None
+        self.dead_letter_queue: DeadLetterQueue | None = None
         if props.queue is None:
-            self.dead_letter_queue = sqs.Queue(
-                self,
-                "DeadLetterQueue",
-                encryption=sqs.QueueEncryption.KMS,
-                encryption_master_key=props.encryption_key,
-                enforce_ssl=True,
-                retention_period=Duration.days(14),
-                removal_policy=props.removal_policy,
+            self.dead_letter_queue = DeadLetterQueue(
+                self, "DeadLetterQueue", key=props.encryption_key, removal_policy=props.removal_policy, of_what="the worker's queue"
             )
-            acknowledge(self.dead_letter_queue, "AwsSolutions-SQS3", "This is the worker queue's dead-letter queue.")
             self.queue: sqs.IQueue = sqs.Queue(
                 self,
                 "Queue",
