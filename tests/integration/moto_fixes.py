@@ -11,14 +11,33 @@ tests mark the gap ``xfail(strict=True)`` instead.
    CLI does this for BootstrapVersion): KeyError (HTTP 500, "XML parse error" in the CLI).
 4. RunTask of a task definition without container-level memory (Fargate): int += None.
 5. RunTask of an awsvpc task: moto's ENI has no ``private_dns_name`` (HTTP 500).
+
+Extension, distinct from the bug fixes above: ``AWS::ApplicationAutoScaling::ScalableTarget``
+(with its ScheduledActions) and ``AWS::ApplicationAutoScaling::ScalingPolicy``. moto's
+CloudFormation does not create these resources; this adapter creates them through moto's own
+Application Auto Scaling backend, which checks that the ECS service exists. A target's Ref is
+real CloudFormation's ``resourceId|scalableDimension|serviceNamespace``; a policy's is its ARN.
+What the backend does not model stays out: the target's Tags (moto has no tagging for
+Application Auto Scaling), PredictiveScaling policies (moto rejects the type: a warning, no
+policy) and the alarms a target-tracking policy on a customized metric would create (moto
+makes its CPU alarms for every ECS target-tracking policy).
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
+import logging
+from typing import Any, ClassVar
 
+from moto.applicationautoscaling.exceptions import AWSValidationException
+from moto.applicationautoscaling.models import (
+    ApplicationAutoscalingBackend,
+    FakeApplicationAutoscalingPolicy,
+    applicationautoscaling_backends,
+)
 from moto.cloudformation import models as cfn_models
+from moto.cloudformation import parsing as cfn_parsing
+from moto.core.common_models import CloudFormationModel
 from moto.ec2.models.elastic_network_interfaces import NetworkInterface
 from moto.ecs.models import EC2ContainerServiceBackend
 from moto.kms.models import Key
@@ -68,8 +87,244 @@ def _private_dns_name(self: Any) -> str:
     return f"ip-{ip}.{self.ec2_backend.region_name}.compute.internal"
 
 
+logger = logging.getLogger(__name__)
+
+# The role CloudFormation passes when a ScalableTarget has no RoleARN (the service-linked role).
+_SERVICE_LINKED_ROLES = {"ecs": "ecs.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_ECSService"}
+
+
+def _scaling_backend(account_id: str, region_name: str) -> ApplicationAutoscalingBackend:
+    return applicationautoscaling_backends[account_id][region_name]
+
+
+def _optional_int(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+class CfnScalableTarget(CloudFormationModel):
+    """``AWS::ApplicationAutoScaling::ScalableTarget``: RegisterScalableTarget, then PutScheduledAction per ScheduledActions entry."""
+
+    def __init__(self, namespace: str, resource_id: str, dimension: str, scheduled_actions: list[str]) -> None:
+        self.namespace = namespace
+        self.resource_id = resource_id
+        self.dimension = dimension
+        self.scheduled_actions = scheduled_actions
+
+    @property
+    def physical_resource_id(self) -> str:
+        return f"{self.resource_id}|{self.dimension}|{self.namespace}"
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return ""
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::ApplicationAutoScaling::ScalableTarget"
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr == "Id"
+
+    def get_cfn_attribute(self, attribute_name: str) -> str:
+        from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
+
+        if attribute_name == "Id":
+            return self.physical_resource_id
+        raise UnformattedGetAttTemplateException()
+
+    def is_created(self) -> bool:
+        return True
+
+    @staticmethod
+    def _key(props: dict[str, Any]) -> tuple[str, str, str]:
+        return props["ServiceNamespace"], props["ResourceId"], props["ScalableDimension"]
+
+    @classmethod
+    def _register(cls, props: dict[str, Any], account_id: str, region_name: str, previous: list[str]) -> CfnScalableTarget:
+        backend = _scaling_backend(account_id, region_name)
+        namespace, resource_id, dimension = cls._key(props)
+        role = props.get("RoleARN")
+        if role is None and namespace in _SERVICE_LINKED_ROLES:
+            role = f"arn:aws:iam::{account_id}:role/aws-service-role/{_SERVICE_LINKED_ROLES[namespace]}"
+        # Raises a ValidationException when the namespace/resource/dimension do not fit, or the ECS service does not exist.
+        backend.register_scalable_target(
+            namespace,
+            resource_id,
+            dimension,
+            min_capacity=_optional_int(props.get("MinCapacity")),
+            max_capacity=_optional_int(props.get("MaxCapacity")),
+            role_arn=role,
+            suspended_state=props.get("SuspendedState"),
+        )
+        actions = props.get("ScheduledActions") or []
+        names = [a["ScheduledActionName"] for a in actions]
+        for gone in set(previous) - set(names):
+            backend.delete_scheduled_action(namespace, gone, resource_id, dimension)
+        for action in actions:
+            target_action = {k: int(v) for k, v in (action.get("ScalableTargetAction") or {}).items() if v is not None}
+            backend.put_scheduled_action(
+                service_namespace=namespace,
+                schedule=action["Schedule"],
+                timezone=action.get("Timezone"),
+                scheduled_action_name=action["ScheduledActionName"],
+                resource_id=resource_id,
+                scalable_dimension=dimension,
+                start_time=action.get("StartTime"),
+                end_time=action.get("EndTime"),
+                scalable_target_action=target_action,  # type: ignore[arg-type]
+            )
+        return cls(namespace, resource_id, dimension, names)
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[misc]
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any
+    ) -> CfnScalableTarget:
+        return cls._register(cloudformation_json["Properties"], account_id, region_name, previous=[])
+
+    @classmethod
+    def update_from_cloudformation_json(  # type: ignore[misc]
+        cls, original_resource: Any, new_resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
+    ) -> CfnScalableTarget:
+        props = cloudformation_json["Properties"]
+        if cls._key(props) == (original_resource.namespace, original_resource.resource_id, original_resource.dimension):
+            return cls._register(props, account_id, region_name, previous=original_resource.scheduled_actions)
+        # A new namespace, resource or dimension replaces the target: create the new one, then delete the old.
+        new = cls._register(props, account_id, region_name, previous=[])
+        original_resource.delete(account_id, region_name)
+        return new
+
+    @classmethod
+    def delete_from_cloudformation_json(  # type: ignore[misc]
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
+    ) -> None:
+        resource_id, dimension, namespace = resource_name.split("|")
+        backend = _scaling_backend(account_id, region_name)
+        names = [a.scheduled_action_name for a in backend.describe_scheduled_actions([], namespace, resource_id, dimension)]  # type: ignore[arg-type]
+        cls(namespace, resource_id, dimension, names).delete(account_id, region_name)
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        """DeregisterScalableTarget; as in AWS, the target's scaling policies and scheduled actions go with it."""
+        backend = _scaling_backend(account_id, region_name)
+        for name in self.scheduled_actions:
+            backend.delete_scheduled_action(self.namespace, name, self.resource_id, self.dimension)
+        for policy in list(backend.policies.values()):
+            if (policy.service_namespace, policy.resource_id, policy.scalable_dimension) == (
+                self.namespace,
+                self.resource_id,
+                self.dimension,
+            ):
+                backend.delete_scaling_policy(policy.policy_name, self.namespace, self.resource_id, self.dimension)
+        if backend._scalable_target_exists(self.resource_id, self.dimension):
+            backend.deregister_scalable_target(self.namespace, self.resource_id, self.dimension)
+
+
+class CfnScalingPolicy(CloudFormationModel):
+    """``AWS::ApplicationAutoScaling::ScalingPolicy``: PutScalingPolicy on the target named by ScalingTargetId
+    (or by ResourceId, ScalableDimension and ServiceNamespace)."""
+
+    _NUMBERS: ClassVar[dict[str, type]] = {
+        "TargetValue": float,
+        "ScaleInCooldown": int,
+        "ScaleOutCooldown": int,
+        "Cooldown": int,
+        "MinAdjustmentMagnitude": int,
+    }
+
+    def __init__(self, name: str, namespace: str, resource_id: str, dimension: str, arn: str) -> None:
+        self.name = name
+        self.namespace = namespace
+        self.resource_id = resource_id
+        self.dimension = dimension
+        self.arn = arn
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.arn
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return "PolicyName"
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::ApplicationAutoScaling::ScalingPolicy"
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr == "Arn"
+
+    def get_cfn_attribute(self, attribute_name: str) -> str:
+        from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
+
+        if attribute_name == "Arn":
+            return self.arn
+        raise UnformattedGetAttTemplateException()
+
+    def is_created(self) -> bool:
+        return True
+
+    @staticmethod
+    def _target(props: dict[str, Any]) -> tuple[str, str, str]:
+        if props.get("ScalingTargetId"):
+            resource_id, dimension, namespace = props["ScalingTargetId"].split("|")
+            return namespace, resource_id, dimension
+        return props["ServiceNamespace"], props["ResourceId"], props["ScalableDimension"]
+
+    @classmethod
+    def _put(cls, name: str, props: dict[str, Any], account_id: str, region_name: str) -> CfnScalingPolicy:
+        backend = _scaling_backend(account_id, region_name)
+        namespace, resource_id, dimension = cls._target(props)
+        if not backend._scalable_target_exists(resource_id, dimension):
+            # As AWS's ObjectNotFoundException (moto's PutScalingPolicy does not check).
+            target = f"service namespace: {namespace}, resource ID: {resource_id}, scalable dimension: {dimension}"
+            raise AWSValidationException(f"No scalable target registered for {target}")
+        policy_type = props.get("PolicyType")
+        if policy_type not in ("StepScaling", "TargetTrackingScaling"):
+            logger.warning("moto does not model %s scaling policies: %s on %s not created", policy_type, name, resource_id)
+            return cls(name, namespace, resource_id, dimension, arn="")
+        key = "StepScalingPolicyConfiguration" if policy_type == "StepScaling" else "TargetTrackingScalingPolicyConfiguration"
+        body = {k: cls._NUMBERS[k](v) if k in cls._NUMBERS and v is not None else v for k, v in (props.get(key) or {}).items()}
+        policy = backend.put_scaling_policy(name, namespace, resource_id, dimension, policy_body=body, policy_type=policy_type)
+        return cls(name, namespace, resource_id, dimension, arn=policy.policy_arn)
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[misc]
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any
+    ) -> CfnScalingPolicy:
+        return cls._put(resource_name, cloudformation_json["Properties"], account_id, region_name)
+
+    @classmethod
+    def update_from_cloudformation_json(  # type: ignore[misc]
+        cls, original_resource: Any, new_resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
+    ) -> CfnScalingPolicy:
+        # Delete first: moto's PutScalingPolicy on an existing policy would leave its old alarms behind.
+        original_resource.delete(account_id, region_name)
+        return cls._put(new_resource_name, cloudformation_json["Properties"], account_id, region_name)
+
+    @classmethod
+    def delete_from_cloudformation_json(  # type: ignore[misc]
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
+    ) -> None:
+        backend = _scaling_backend(account_id, region_name)
+        for p in list(backend.policies.values()):
+            if p.policy_arn == resource_name:
+                cls(p.policy_name, p.service_namespace, p.resource_id, p.scalable_dimension, p.policy_arn).delete(account_id, region_name)
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        """DeleteScalingPolicy; a policy already gone with its deregistered target counts as deleted."""
+        backend = _scaling_backend(account_id, region_name)
+        if FakeApplicationAutoscalingPolicy.formulate_key(self.namespace, self.resource_id, self.dimension, self.name) in backend.policies:
+            backend.delete_scaling_policy(self.name, self.namespace, self.resource_id, self.dimension)
+
+
 def apply() -> None:
-    """Install the fixes (idempotent)."""
+    """Install the fixes and the Application Auto Scaling extension (idempotent)."""
+    # The two models above register themselves as CloudFormationModel subclasses on import;
+    # moto caches its model lookups, so drop whatever it cached before.
+    for cached in (cfn_parsing.get_model_list, cfn_parsing.get_model_map, cfn_parsing.get_name_type_map):
+        cached.cache_clear()
+    assert cfn_parsing.get_model_map()["AWS::ApplicationAutoScaling::ScalableTarget"] is CfnScalableTarget
     Key.create_from_cloudformation_json = classmethod(_create_key_fixed)  # type: ignore[assignment]
     cfn_models.CloudFormationBackend._resolve_update_parameters = _resolve_update_parameters  # type: ignore[method-assign]
     EC2ContainerServiceBackend._calculate_task_resource_requirements = staticmethod(_requirements_fixed)  # type: ignore[method-assign]

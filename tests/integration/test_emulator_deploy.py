@@ -90,6 +90,62 @@ def test_sec1_service_network_configuration(service: dict[str, Any], outputs: di
     assert service["launchType"] == "FARGATE"
 
 
+def _get_att_targets(node: Any) -> set[str]:
+    """Logical IDs a template value reads with Fn::GetAtt."""
+    if isinstance(node, dict):
+        found = {node["Fn::GetAtt"][0]} if "Fn::GetAtt" in node else set()
+        return found.union(*(_get_att_targets(v) for v in node.values()))
+    if isinstance(node, list):
+        return set().union(*(_get_att_targets(v) for v in node))
+    return set()
+
+
+def test_arch5_scaling_target_registered(emulator: Emulator, synth: Callable[[str], Synthesized], workloads: dict[str, str]) -> None:
+    """ARCH-5 / HA-5: each service's Service Auto Scaling target is registered on the deployed ECS service with the
+    template's min/max capacity, and its target-tracking policies are attached to it. (moto's CloudFormation skips
+    these resources; the moto_fixes extension creates them through moto's Application Auto Scaling backend, whose
+    RegisterScalableTarget fails when the ECS service does not exist.)"""
+    template = synth("default")
+    service_names = {logical: r["Properties"]["ServiceName"] for logical, r in template.resources("AWS::ECS::Service").items()}
+    expected: dict[str, tuple[int, int]] = {}
+    resource_ids: dict[str, str] = {}
+    for logical, target in template.resources("AWS::ApplicationAutoScaling::ScalableTarget").items():
+        (service,) = _get_att_targets(target["Properties"]["ResourceId"])
+        resource_ids[logical] = f"service/{workloads['ClusterName']}/{service_names[service]}"
+        expected[resource_ids[logical]] = (target["Properties"]["MinCapacity"], target["Properties"]["MaxCapacity"])
+    my_service = f"service/{workloads['ClusterName']}/my-service"
+    assert my_service in expected
+
+    autoscaling = emulator.client("application-autoscaling")
+    targets = {t["ResourceId"]: t for t in autoscaling.describe_scalable_targets(ServiceNamespace="ecs")["ScalableTargets"]}
+    assert {rid: (t["MinCapacity"], t["MaxCapacity"]) for rid, t in targets.items()} == expected
+    assert targets[my_service]["ScalableDimension"] == "ecs:service:DesiredCount"
+    assert targets[my_service]["RoleARN"].endswith(
+        ":role/aws-service-role/ecs.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_ECSService"
+    )
+
+    policies = template.resources("AWS::ApplicationAutoScaling::ScalingPolicy").values()
+    assert policies, "the template has no scaling policy"
+    for rid in expected:
+        wanted = {
+            p["Properties"]["PolicyName"]: p["Properties"]
+            for p in policies
+            if resource_ids[p["Properties"]["ScalingTargetId"]["Ref"]] == rid
+        }
+        response = autoscaling.describe_scaling_policies(ServiceNamespace="ecs", ResourceId=rid)
+        deployed = {p["PolicyName"]: p for p in response["ScalingPolicies"] if p["ResourceId"] == rid}  # moto matches substrings
+        assert set(deployed) == set(wanted)
+        for name, props in wanted.items():
+            assert deployed[name]["PolicyType"] == props["PolicyType"] == "TargetTrackingScaling"
+            config, template_config = (
+                deployed[name]["TargetTrackingScalingPolicyConfiguration"],
+                props["TargetTrackingScalingPolicyConfiguration"],
+            )
+            assert config["TargetValue"] == template_config["TargetValue"]
+            metric = config.get("PredefinedMetricSpecification", {}).get("PredefinedMetricType")
+            assert metric == template_config.get("PredefinedMetricSpecification", {}).get("PredefinedMetricType")
+
+
 def test_bp2_target_group_health_check(emulator: Emulator) -> None:
     (group,) = emulator.client("elbv2").describe_target_groups()["TargetGroups"]
     assert (group["HealthCheckPath"], group["Protocol"], group["Port"], group["TargetType"]) == ("/", "HTTP", 80, "ip")
