@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from aws_cdk import Duration
-from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sqs as sqs
@@ -14,6 +13,7 @@ from constructs import Construct
 
 from ecs_platform.constructs.dead_letter_queue import DeadLetterQueue
 from ecs_platform.constructs.fargate_task import FargateTask, TaskAccessors, WorkloadProps, private_service
+from ecs_platform.constructs.metric_math_scaling import math_expression, track_metric_math
 from ecs_platform.constructs.security_groups import BatchSecurityGroup
 from ecs_platform.spec.limits import MAX_TASKS_PER_SERVICE
 
@@ -81,74 +81,38 @@ class QueueWorker(TaskAccessors, Construct):
             "Service",
             props=props,
             task_definition=self.task.task_definition,
-            security_group=self.security_group,
+            security_groups=[self.security_group],
             service_name=props.service_name,
             desired_count=props.min_capacity,
         )
         self.scaling = self.service.auto_scale_task_count(min_capacity=props.min_capacity, max_capacity=props.max_capacity)
-        # Target tracking on metric math (CDK's L2 takes plain metrics only): visible messages
-        # per running task; with no task running, the whole backlog, so it scales out from zero.
-        (target,) = [c for c in self.scaling.node.find_all() if isinstance(c, appscaling.CfnScalableTarget)]
-        self.scaling_policy = appscaling.CfnScalingPolicy(
+        # Visible messages per running task; with no task running, the whole backlog, so it
+        # scales out from zero.
+        self.scaling_policy = track_metric_math(
             self,
             "BacklogPerTask",
-            policy_name=f"{self.node.path.replace('/', '-')}-backlog-per-task"[-256:],
-            policy_type="TargetTrackingScaling",
-            scaling_target_id=target.ref,
-            target_tracking_scaling_policy_configuration=appscaling.CfnScalingPolicy.TargetTrackingScalingPolicyConfigurationProperty(
-                target_value=props.backlog_per_task,
-                scale_in_cooldown=300,
-                scale_out_cooldown=60,
-                customized_metric_specification=appscaling.CfnScalingPolicy.CustomizedMetricSpecificationProperty(
-                    metrics=[
-                        _stat("visible", "AWS/SQS", "ApproximateNumberOfMessagesVisible", {"QueueName": self.queue.queue_name}, "Maximum"),
-                        _stat(
-                            "running",
-                            "ECS/ContainerInsights",
-                            "RunningTaskCount",
-                            {"ClusterName": props.cluster.cluster_name, "ServiceName": self.service.service_name},
-                            "Average",
-                        ),
-                        appscaling.CfnScalingPolicy.TargetTrackingMetricDataQueryProperty(
-                            id="backlog", expression="visible / IF(running > 0, running, 1)", label="Backlog per task", return_data=True
-                        ),
-                    ]
-                ),
-            ),
+            scaling=self.scaling,
+            target_value=props.backlog_per_task,
+            expression=_BACKLOG_PER_TASK,
+            metrics=self._backlog_metrics(),
+            label="Backlog per task",
         )
+
+    def _backlog_metrics(self) -> dict[str, cloudwatch.Metric]:
+        return {
+            "visible": self.queue.metric_approximate_number_of_messages_visible(statistic="Maximum", period=Duration.minutes(1)),
+            "running": cloudwatch.Metric(
+                namespace="ECS/ContainerInsights",
+                metric_name="RunningTaskCount",
+                dimensions_map={"ClusterName": self.service.cluster.cluster_name, "ServiceName": self.service.service_name},
+                statistic="Average",
+                period=Duration.minutes(1),
+            ),
+        }
 
     def metric_backlog_per_task(self) -> cloudwatch.MathExpression:
         """The metric the scaling tracks, for dashboards and alarms."""
-        return cloudwatch.MathExpression(
-            expression="visible / IF(running > 0, running, 1)",
-            using_metrics={
-                "visible": self.queue.metric_approximate_number_of_messages_visible(statistic="Maximum"),
-                "running": cloudwatch.Metric(
-                    namespace="ECS/ContainerInsights",
-                    metric_name="RunningTaskCount",
-                    dimensions_map={"ClusterName": self.service.cluster.cluster_name, "ServiceName": self.service.service_name},
-                    statistic="Average",
-                ),
-            },
-            label="Backlog per task",
-            period=Duration.minutes(1),
-        )
+        return math_expression(_BACKLOG_PER_TASK, self._backlog_metrics(), "Backlog per task", Duration.minutes(1))
 
 
-def _stat(
-    query_id: str, namespace: str, name: str, dimensions: dict[str, str], statistic: str
-) -> appscaling.CfnScalingPolicy.TargetTrackingMetricDataQueryProperty:
-    return appscaling.CfnScalingPolicy.TargetTrackingMetricDataQueryProperty(
-        id=query_id,
-        return_data=False,
-        metric_stat=appscaling.CfnScalingPolicy.TargetTrackingMetricStatProperty(
-            stat=statistic,
-            metric=appscaling.CfnScalingPolicy.TargetTrackingMetricProperty(
-                namespace=namespace,
-                metric_name=name,
-                dimensions=[
-                    appscaling.CfnScalingPolicy.TargetTrackingMetricDimensionProperty(name=k, value=v) for k, v in dimensions.items()
-                ],
-            ),
-        ),
-    )
+_BACKLOG_PER_TASK = "visible / IF(running > 0, running, 1)"

@@ -143,7 +143,7 @@ def test_worker_scales_on_backlog_per_task_down_to_zero(batch: Synthesized) -> N
     config = policy["TargetTrackingScalingPolicyConfiguration"]
     assert config["TargetValue"] == 10
     metrics = {m["Id"]: m for m in config["CustomizedMetricSpecification"]["Metrics"]}
-    assert metrics["backlog"]["Expression"] == "visible / IF(running > 0, running, 1)"
+    assert metrics["result"]["Expression"] == "visible / IF(running > 0, running, 1)"
     assert metrics["visible"]["MetricStat"]["Metric"]["MetricName"] == "ApproximateNumberOfMessagesVisible"
     assert metrics["running"]["MetricStat"]["Metric"]["Namespace"] == "ECS/ContainerInsights"
     assert one(batch.resources("AWS::ECS::Service"))["Properties"]["DesiredCount"] == 0
