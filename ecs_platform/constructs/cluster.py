@@ -9,6 +9,7 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_servicediscovery as cloudmap
 from constructs import Construct
 
 
@@ -24,6 +25,9 @@ class ClusterProps:
     """Turns on ECS Exec logging: sessions are logged to this group (encrypted). Default: no ECS Exec configuration."""
     exec_key: kms.IKey | None = None
     """Key that encrypts ECS Exec sessions (with ``exec_log_group``). Default: none."""
+    service_connect_namespace: str | None = None
+    """Name of a Cloud Map HTTP namespace created as the cluster's default for Service Connect
+    (ARCH-7). Default: none."""
 
 
 class Cluster(Construct):
@@ -50,3 +54,7 @@ class Cluster(Construct):
         )
         if props.name_tag:
             Tags.of(self.cluster).add("Name", props.name_tag)
+        if props.service_connect_namespace:
+            self.cluster.add_default_cloud_map_namespace(
+                name=props.service_connect_namespace, type=cloudmap.NamespaceType.HTTP, use_for_service_connect=True
+            )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import jsii
 from aws_cdk import Duration, RemovalPolicy, Stack, Tags
@@ -38,6 +39,9 @@ class ContainerProps:
     """Container port. Default: none."""
     protocol: ecs.Protocol = ecs.Protocol.TCP
     """Port protocol. Default: TCP."""
+    app_protocol: ecs.AppProtocol | None = None
+    """Application protocol of the port (http, http2, grpc): Service Connect then reports per-protocol
+    metrics. Default: none (TCP)."""
     essential: bool = True
     """Stop the task when this container stops. Default: true."""
     command: Sequence[str] | None = None
@@ -85,6 +89,42 @@ class FargateTaskProps:
 
 
 @dataclass(frozen=True, kw_only=True)
+class DeploymentProps:
+    """How a new revision replaces the running one (ECS's native strategies). Every field has the default shown."""
+
+    strategy: ecs.DeploymentStrategy = ecs.DeploymentStrategy.ROLLING
+    """ROLLING replaces tasks in place; BLUE_GREEN, LINEAR and CANARY start the new revision beside the
+    old one and move traffic to it (a load balancer's alternate target group, or Service Connect)."""
+    bake_time: Duration | None = None
+    """BLUE_GREEN/LINEAR/CANARY: both revisions keep running this long after all traffic moved. Default: ECS's."""
+    step_percent: float | None = None
+    """LINEAR: share moved per step (3-100); CANARY: first share (0.1-100). Default: ECS's (10 / 5)."""
+    step_bake_time: Duration | None = None
+    """LINEAR/CANARY: wait between traffic steps. Default: ECS's (6 / 10 minutes)."""
+    min_healthy_percent: int = 100
+    """ROLLING: running tasks kept healthy during a deployment."""
+    max_healthy_percent: int = 200
+    """ROLLING: running tasks allowed during a deployment."""
+
+    @property
+    def shifts_traffic(self) -> bool:
+        """Whether ECS moves traffic between two revisions (anything but ROLLING)."""
+        return self.strategy != ecs.DeploymentStrategy.ROLLING
+
+    def traffic_shift(self) -> dict[str, Any]:
+        """The FargateService keyword arguments of this deployment."""
+        step = ecs.TrafficShiftConfig(step_percent=self.step_percent, step_bake_time=self.step_bake_time)
+        return {
+            "deployment_strategy": self.strategy,
+            "min_healthy_percent": self.min_healthy_percent,
+            "max_healthy_percent": self.max_healthy_percent,
+            "bake_time": self.bake_time,
+            "linear_configuration": step if self.strategy == ecs.DeploymentStrategy.LINEAR else None,
+            "canary_configuration": step if self.strategy == ecs.DeploymentStrategy.CANARY else None,
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
 class WorkloadProps(FargateTaskProps):
     """What every workload (service, job, worker) takes: its task, where it runs, its network."""
 
@@ -102,15 +142,17 @@ def private_service(
     *,
     props: WorkloadProps,
     task_definition: ecs.FargateTaskDefinition,
-    security_group: ec2.ISecurityGroup,
+    security_groups: Sequence[ec2.ISecurityGroup],
     service_name: str | None,
     desired_count: int,
     health_check_grace_period: Duration | None = None,
     capacity_provider_strategies: Sequence[ecs.CapacityProviderStrategy] = (),
+    deployment: DeploymentProps | None = None,
 ) -> ecs.FargateService:
     """A Fargate service as every workload runs it: private subnets without public IPs, a circuit
-    breaker that rolls back (ARCH-8), rolling updates that keep 100 % healthy, AZ rebalancing
-    (HA-3), managed and propagated tags, and the service name as its Name tag (CLI-6)."""
+    breaker that rolls back (ARCH-8), rolling updates that keep 100 % healthy unless ``deployment``
+    says otherwise, AZ rebalancing (HA-3), managed and propagated tags, and the service name as its
+    Name tag (CLI-6)."""
     service = ecs.FargateService(
         scope,
         construct_id,
@@ -120,12 +162,11 @@ def private_service(
         desired_count=desired_count,
         assign_public_ip=False,
         vpc_subnets=props.vpc_subnets,
-        security_groups=[security_group],
+        security_groups=list(security_groups),
         circuit_breaker=ecs.DeploymentCircuitBreaker(enable=True, rollback=True),
         health_check_grace_period=health_check_grace_period,
         capacity_provider_strategies=list(capacity_provider_strategies) or None,
-        min_healthy_percent=100,
-        max_healthy_percent=200,
+        **(deployment or DeploymentProps()).traffic_shift(),
         availability_zone_rebalancing=ecs.AvailabilityZoneRebalancing.ENABLED,
         enable_ecs_managed_tags=True,
         propagate_tags=ecs.PropagatedTagSource.SERVICE,
@@ -189,7 +230,10 @@ class FargateTask(Construct):
             memory_limit_mib=c.memory_limit_mib,
             environment=dict(c.environment) or None,
             secrets=dict(c.secrets) or None,
-            port_mappings=[ecs.PortMapping(container_port=c.port, protocol=c.protocol)] if c.port else None,
+            # Named after the container: Service Connect refers to a port by its mapping's name.
+            port_mappings=[ecs.PortMapping(container_port=c.port, protocol=c.protocol, name=c.name, app_protocol=c.app_protocol)]
+            if c.port
+            else None,
             logging=ecs.LogDriver.aws_logs(stream_prefix=LOG_STREAM_PREFIX, log_group=self.log_group),
             readonly_root_filesystem=c.readonly_root_filesystem,
             user=c.user,

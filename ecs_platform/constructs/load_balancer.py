@@ -28,7 +28,8 @@ class LoadBalancerProps:
     certificate: acm.ICertificate | None = None
     """Certificate for an HTTPS listener; HTTP then only redirects. Default: none (HTTP listener)."""
     internal_clients: ec2.IPeer | None = None
-    """Who may reach an internal ALB. Default: the VPC's CIDR (pass a literal CIDR when the VPC is in another stack)."""
+    """Who may reach an internal ALB, and the test listener of any. Default: the VPC's CIDR (pass a literal
+    CIDR when the VPC is in another stack)."""
     ssl_policy: elbv2.SslPolicy = elbv2.SslPolicy.RECOMMENDED_TLS
     """TLS policy of the HTTPS listener. Default: ELBSecurityPolicy-TLS13-1-2-2021-06 (TLS 1.3 and 1.2)."""
     deletion_protection: bool = False
@@ -41,13 +42,19 @@ class LoadBalancerProps:
     """ARN of a WAFv2 web ACL (REGIONAL) to associate. Default: none."""
     security_group_name: str | None = None
     """Name tag of the ALB's security group. Default: the construct path."""
+    test_listener_port: int | None = None
+    """A second listener on this port, reachable from the VPC only, for the test traffic of blue/green,
+    linear and canary deployments (``test_listener``). Same protocol and certificate as ``listener``.
+    Default: none."""
 
 
 class LoadBalancer(Construct):
     """An ALB that drops invalid header fields and writes access logs (see :class:`LogBuckets`).
 
-    ``listener`` is where targets go: HTTPS when a certificate is given (HTTP then
-    redirects to it), otherwise HTTP.
+    ``listener`` is where services add their rules (paths, hosts): HTTPS when a certificate is
+    given (HTTP then redirects to it), otherwise HTTP. A request no rule matches gets a 404.
+    ``test_listener`` (optional) carries the test traffic of blue/green, linear and canary
+    deployments.
     """
 
     def __init__(self, scope: Construct, construct_id: str, *, props: LoadBalancerProps) -> None:
@@ -79,34 +86,20 @@ class LoadBalancer(Construct):
         self.https = props.certificate is not None
         """Whether ``listener`` is HTTPS (with HTTP redirecting to it)."""
         if props.certificate is not None:
-            self.listener = self.load_balancer.add_listener(
-                "Https",
-                protocol=elbv2.ApplicationProtocol.HTTPS,
-                port=443,
-                certificates=[props.certificate],
-                ssl_policy=props.ssl_policy,
-                open=False,
-            )
             redirect = self.load_balancer.add_redirect(source_port=80, target_port=443, open=False)
             acknowledge_rule(
                 redirect,
                 "ELBv2ACMCertificateRequired",
                 "This HTTP listener only answers with a redirect to HTTPS; it serves no content to encrypt.",
             )
-        else:
-            self.listener = self.load_balancer.add_listener("Http", protocol=elbv2.ApplicationProtocol.HTTP, port=80, open=False)
-            for rule in ("ALBHttpToHttpsRedirection", "ELBv2ACMCertificateRequired"):
-                acknowledge_rule(
-                    self.listener,
-                    rule,
-                    "No certificate was given (https: false): traffic is plain HTTP; see README, 'HTTP only'.",
-                )
-            for check_id in ("CKV_AWS_2", "CKV_AWS_103"):
-                checkov_skip(
-                    self.listener,
-                    check_id,
-                    "No certificate was given (https: false): plain HTTP, no TLS to configure; see README, 'HTTP only'.",
-                )
+        self.listener = self._listener("Https" if self.https else "Http", 443 if self.https else 80, props)
+        self.test_listener: elbv2.ApplicationListener | None = None
+        """Listener for deployments' test traffic, on ``test_listener_port`` (VPC only)."""
+        if props.test_listener_port is not None:
+            self.test_listener = self._listener("Test", props.test_listener_port, props)
+            self.security_group.add_ingress_rule(
+                self.security_group.clients, ec2.Port.tcp(props.test_listener_port), "Test traffic of deployments, from inside the VPC"
+            )
         if props.web_acl_arn is not None:
             wafv2.CfnWebACLAssociation(self, "WebAcl", resource_arn=self.load_balancer.load_balancer_arn, web_acl_arn=props.web_acl_arn)
         else:
@@ -123,3 +116,29 @@ class LoadBalancer(Construct):
                 "Non-production environment: the load balancer may be deleted with its stack.",
                 packs=(NIST, HIPAA),
             )
+
+    def _listener(self, construct_id: str, port: int, props: LoadBalancerProps) -> elbv2.ApplicationListener:
+        """A listener whose requests no rule matches get a 404; HTTPS with the certificate, if any."""
+        not_found = elbv2.ListenerAction.fixed_response(404, content_type="text/plain", message_body="Not found")
+        if props.certificate is not None:
+            return self.load_balancer.add_listener(
+                construct_id,
+                protocol=elbv2.ApplicationProtocol.HTTPS,
+                port=port,
+                certificates=[props.certificate],
+                ssl_policy=props.ssl_policy,
+                open=False,
+                default_action=not_found,
+            )
+        listener = self.load_balancer.add_listener(
+            construct_id, protocol=elbv2.ApplicationProtocol.HTTP, port=port, open=False, default_action=not_found
+        )
+        for rule in ("ALBHttpToHttpsRedirection", "ELBv2ACMCertificateRequired"):
+            acknowledge_rule(listener, rule, "No certificate was given (https: false): traffic is plain HTTP; see README, 'HTTP only'.")
+        for check_id in ("CKV_AWS_2", "CKV_AWS_103"):
+            checkov_skip(
+                listener,
+                check_id,
+                "No certificate was given (https: false): plain HTTP, no TLS to configure; see README, 'HTTP only'.",
+            )
+        return listener

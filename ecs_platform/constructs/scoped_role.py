@@ -39,6 +39,15 @@ RESOURCE_WILDCARD_ONLY: Mapping[str, str] = {
         ),
         "CloudWatch Logs vended-log delivery (state machine logging) is configured through account-level APIs on '*'.",
     ),
+    **dict.fromkeys(
+        (
+            "elasticloadbalancing:DescribeListeners",
+            "elasticloadbalancing:DescribeRules",
+            "elasticloadbalancing:DescribeTargetGroups",
+            "elasticloadbalancing:DescribeTargetHealth",
+        ),
+        "Elastic Load Balancing Describe* actions have no resource-level permission (ECS reads the rules it shifts traffic on).",
+    ),
 }
 
 

@@ -1,9 +1,10 @@
 """Security groups as the source document prescribes (SEC-2), each with a Name tag and
 explicit egress (CLI-1).
 
-- load balancer: inbound 80 and 443 only; outbound only to its targets (added by the
-  listener's wiring);
-- web tasks: inbound only from the load balancer on the container port; outbound all;
+- load balancer: inbound 80 and 443 only (and a test listener's port from the VPC, when a
+  deployment strategy asks for one); outbound only to its targets (added by the listener's wiring);
+- web tasks: inbound only from the load balancer, and from Service Connect clients, on the
+  container port; outbound all;
 - batch tasks: no inbound at all; outbound tcp/443 only.
 """
 
@@ -43,7 +44,9 @@ class LoadBalancerSecurityGroup(ec2.SecurityGroup):
             allow_all_outbound=False,
             description="ALB: inbound 80/443 only (SEC-2)",
         )
-        peer = ec2.Peer.any_ipv4() if internet_facing else (internal_clients or ec2.Peer.ipv4(vpc.vpc_cidr_block))
+        self.clients = internal_clients or ec2.Peer.ipv4(vpc.vpc_cidr_block)
+        """Who may reach the load balancer from inside: ``internal_clients``, or the VPC."""
+        peer = ec2.Peer.any_ipv4() if internet_facing else self.clients
         for port, label in ((80, "HTTP"), (443, "HTTPS")):
             self.add_ingress_rule(peer, ec2.Port.tcp(port), f"{label} from {'the internet' if internet_facing else 'internal clients'}")
         if internet_facing:
@@ -89,4 +92,21 @@ class BatchSecurityGroup(ec2.SecurityGroup):
             description="Batch tasks: no inbound, outbound 443 only (SEC-2)",
         )
         self.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to AWS APIs and registries")
+        _named(self, name)
+
+
+class ServiceConnectClientsSecurityGroup(ec2.SecurityGroup):
+    """Membership of a Service Connect namespace (ARCH-7): every service of the namespace carries
+    it, and each server lets it in on its own port only. No rule of its own: egress is the
+    member's own group's (web tasks: all)."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, vpc: ec2.IVpc, name: str | None = None) -> None:
+        """:param name: value of the Name tag. Default: the construct path."""
+        super().__init__(
+            scope,
+            construct_id,
+            vpc=vpc,
+            allow_all_outbound=False,
+            description="Service Connect clients: servers allow their port from this group (ARCH-7)",
+        )
         _named(self, name)

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 
 from ecs_platform.spec import limits
 from ecs_platform.spec.access import KMS_VIA_SERVICE, check_resource, partition_of
-from ecs_platform.spec.models import ContainerSpec, JobSpec, ServiceSpec, Spec, WorkerSpec
+from ecs_platform.spec.models import AlbSpec, ContainerSpec, JobSpec, ServiceSpec, Spec, WorkerSpec
 
 Issue = tuple[str, str]
 Check = Callable[[Spec], Iterator[Issue]]
@@ -96,7 +96,7 @@ def essential_container(spec: Spec) -> Iterator[Issue]:
 
 
 def _traffic_container(service: ServiceSpec) -> ContainerSpec | None:
-    wanted = service.load_balancer.container
+    wanted = service.load_balancer.container if service.load_balancer else None
     for container in service.containers:
         if (wanted is None and container.port is not None) or container.name == wanted:
             return container
@@ -105,6 +105,8 @@ def _traffic_container(service: ServiceSpec) -> ContainerSpec | None:
 
 def service_has_target(spec: Spec) -> Iterator[Issue]:
     for i, service in enumerate(spec.services):
+        if service.load_balancer is None:
+            continue
         container = _traffic_container(service)
         wanted = service.load_balancer.container
         if wanted is not None and container is None:
@@ -127,10 +129,40 @@ def service_has_target(spec: Spec) -> Iterator[Issue]:
             )
 
 
-def https_has_certificate(spec: Spec) -> Iterator[Issue]:
-    env = spec.environment
+def _albs(spec: Spec) -> Iterator[tuple[str, AlbSpec]]:
+    """Every ALB the spec describes: the shared ones, and each service's own."""
+    for i, shared in enumerate(spec.load_balancers):
+        yield f"load_balancers[{i}]", shared
+    for i, service in enumerate(spec.services):
+        if service.load_balancer is not None and service.load_balancer.shared is None:
+            yield f"services[{i}].load_balancer", service.load_balancer
+
+
+_ALB_FIELDS = ("public", "https", "certificate_arn", "domain", "web_acl_arn", "test_listener_port")
+
+
+def load_balancer_exposure(spec: Spec) -> Iterator[Issue]:
+    """Exposure is explicit on an ALB of the service's own, and said once on a shared one."""
     for i, service in enumerate(spec.services):
         lb, path = service.load_balancer, f"services[{i}].load_balancer"
+        if lb is None:
+            continue
+        if lb.shared is None:
+            for field in ("public", "https"):
+                if getattr(lb, field) is None:
+                    yield f"{path}.{field}", f"required key is missing ({type(lb).model_fields[field].description})"
+            continue
+        for field in _ALB_FIELDS:
+            if field in lb.model_fields_set:
+                yield (
+                    f"{path}.{field}",
+                    f"the service uses the shared load balancer {lb.shared!r}; allowed: {field} on load_balancers[{lb.shared!r}] only",
+                )
+
+
+def https_has_certificate(spec: Spec) -> Iterator[Issue]:
+    env = spec.environment
+    for path, lb in _albs(spec):
         if lb.domain is not None and not (
             lb.domain.name == lb.domain.hosted_zone_name or lb.domain.name.endswith("." + lb.domain.hosted_zone_name)
         ):
@@ -149,9 +181,9 @@ def https_has_certificate(spec: Spec) -> Iterator[Issue]:
                 "https: true needs a certificate; allowed: an ACM certificate ARN, a domain (a new certificate), "
                 "or https: false (HTTP only)",
             )
-        elif not lb.https and lb.domain is not None:
+        elif lb.https is False and lb.domain is not None:
             yield f"{path}.https", "a domain is given but https is false; allowed: https: true with the domain"
-        elif not lb.https and lb.certificate_arn is not None:
+        elif lb.https is False and lb.certificate_arn is not None:
             yield (
                 f"{path}.https",
                 "a certificate_arn is given but https is false; allowed: https: true with the certificate, or no certificate",
@@ -169,17 +201,157 @@ def https_has_certificate(spec: Spec) -> Iterator[Issue]:
                     f"the certificate is in {match.group(2)}; allowed: a certificate in the environment's region {env.region} "
                     "(an ALB uses certificates of its own region)",
                 )
+        if lb.test_listener_port in (80, 443):
+            yield f"{path}.test_listener_port", f"{lb.test_listener_port} is a production listener's port; allowed: another port"
 
 
 def web_acl_in_region(spec: Spec) -> Iterator[Issue]:
     region = spec.environment.region
-    for i, service in enumerate(spec.services):
-        arn = service.load_balancer.web_acl_arn
+    for path, lb in _albs(spec):
+        arn = lb.web_acl_arn
         if arn is not None and arn.split(":")[3] != region:
             yield (
-                f"services[{i}].load_balancer.web_acl_arn",
+                f"{path}.web_acl_arn",
                 f"the web ACL is in {arn.split(':')[3]}; allowed: a REGIONAL web ACL in the environment's region {region}",
             )
+
+
+def shared_load_balancers(spec: Spec) -> Iterator[Issue]:
+    """Each shared ALB is named once, exists where a service names it, and serves at least one service."""
+    names = Counter(lb.name for lb in spec.load_balancers)
+    used = {s.load_balancer.shared for s in spec.services if s.load_balancer is not None}
+    for i, lb in enumerate(spec.load_balancers):
+        if names[lb.name] > 1:
+            yield f"load_balancers[{i}].name", f"{lb.name!r} is used by {names[lb.name]} load balancers; allowed: unique names"
+        if lb.name not in used:
+            yield f"load_balancers[{i}]", f"no service uses {lb.name!r}; allowed: remove it, or set load_balancer.shared on a service"
+    for i, service in enumerate(spec.services):
+        shared = service.load_balancer.shared if service.load_balancer else None
+        if shared is not None and shared not in names:
+            defined = ", ".join(repr(n) for n in names) or "none defined under load_balancers"
+            yield f"services[{i}].load_balancer.shared", f"{shared!r} is not a shared load balancer; allowed: {defined}"
+
+
+def alb_key(service: ServiceSpec) -> str | None:
+    """The ALB a service is routed from: ``shared:<name>``, ``own:<service>``, or None."""
+    lb = service.load_balancer
+    if lb is None:
+        return None
+    return f"shared:{lb.shared}" if lb.shared else f"own:{service.name}"
+
+
+#: Priority of a catch-all rule (no paths, no hosts): evaluated after every specific rule.
+CATCH_ALL_PRIORITY = 50000
+
+
+def rule_priorities(spec: Spec) -> dict[str, int]:
+    """Listener rule priority of each service with a load balancer: the spec's, else 10 x its
+    position among the specific rules of its ALB, or last for a catch-all."""
+    priorities: dict[str, int] = {}
+    positions: Counter[str] = Counter()
+    for service in spec.services:
+        key, lb = alb_key(service), service.load_balancer
+        if key is None or lb is None:
+            continue
+        if lb.paths or lb.hosts:
+            positions[key] += 1
+            priorities[service.name] = lb.priority or 10 * positions[key]
+        else:
+            priorities[service.name] = lb.priority or CATCH_ALL_PRIORITY
+    return priorities
+
+
+def listener_rules(spec: Spec) -> Iterator[Issue]:
+    """ALB routing: no two services on one ALB claim the same path and host, priorities are unique,
+    a rule stays within the ALB's 5 condition values."""
+    priorities = rule_priorities(spec)
+    claims: dict[tuple[str, str, str], str] = {}
+    taken: dict[tuple[str, int], str] = {}
+    for i, service in enumerate(spec.services):
+        key, lb, path = alb_key(service), service.load_balancer, f"services[{i}].load_balancer"
+        if key is None or lb is None:
+            continue
+        if len(lb.paths) + len(lb.hosts) > limits.MAX_RULE_CONDITION_VALUES:
+            yield (
+                f"{path}.paths",
+                f"{len(lb.paths)} paths and {len(lb.hosts)} hosts; allowed: at most {limits.MAX_RULE_CONDITION_VALUES} "
+                "together (ALB condition values per rule)",
+            )
+        for host in lb.hosts or ["*"]:
+            for pattern in lb.paths or ["/*"]:
+                other = claims.setdefault((key, host.lower(), pattern), service.name)
+                if other != service.name:
+                    where = "any host" if host == "*" else f"host {host!r}"
+                    yield (
+                        f"{path}.paths" if lb.paths else path,
+                        f"path {pattern!r} on {where} is already routed to service {other!r} on this load balancer; "
+                        "allowed: a path or host no other service of the load balancer uses",
+                    )
+        other = taken.setdefault((key, priorities[service.name]), service.name)
+        if other != service.name:
+            yield (
+                f"{path}.priority",
+                f"priority {priorities[service.name]} is already taken by service {other!r} on this load balancer; "
+                "allowed: a priority unique on the load balancer",
+            )
+
+
+_STEP_RANGES = {"linear": (3.0, 100.0), "canary": (0.1, 100.0)}
+
+
+def deployment_strategy(spec: Spec) -> Iterator[Issue]:
+    """ARCH-8 / HA-8: each strategy with the settings it takes, and the traffic routing it needs."""
+    for i, service in enumerate(spec.services):
+        deployment, path = service.deployment, f"services[{i}].deployment"
+        strategy = deployment.strategy
+        given = deployment.model_fields_set
+        if strategy == "rolling":
+            for field in ("bake_minutes", "step_percent", "step_bake_minutes"):
+                if field in given:
+                    yield f"{path}.{field}", f"{field} applies to blue_green, linear and canary; allowed: omit it with strategy rolling"
+            continue
+        for field in ("min_healthy_percent", "max_healthy_percent"):
+            if field in given:
+                yield f"{path}.{field}", f"{field} applies to rolling deployments; allowed: omit it with strategy {strategy}"
+        if strategy == "blue_green":
+            for field in ("step_percent", "step_bake_minutes"):
+                if field in given:
+                    yield f"{path}.{field}", f"{field} applies to linear and canary; allowed: omit it with strategy blue_green"
+        elif deployment.step_percent is not None:
+            low, high = _STEP_RANGES[strategy]
+            if not low <= deployment.step_percent <= high:
+                yield f"{path}.step_percent", f"{deployment.step_percent} is out of range for {strategy}; allowed: {low}..{high}"
+        if service.load_balancer is None and spec.service_connect is None:
+            yield (
+                f"{path}.strategy",
+                f"{strategy} shifts traffic through a load balancer or Service Connect; allowed: rolling, "
+                "or a load_balancer, or service_connect",
+            )
+
+
+def service_reachability(spec: Spec) -> Iterator[Issue]:
+    """ARCH-7: a service without a load balancer is reached through Service Connect; connect settings need it."""
+    names = Counter((s.connect.name or s.name) for s in spec.services)
+    for i, service in enumerate(spec.services):
+        path = f"services[{i}]"
+        if service.scaling.requests_per_task is not None and service.load_balancer is None:
+            yield (
+                f"{path}.scaling.requests_per_task",
+                "request-count scaling reads the load balancer's metrics; allowed: cpu_percent or memory_percent without one",
+            )
+        if spec.service_connect is None:
+            if service.connect.model_fields_set:
+                yield f"{path}.connect", "connect settings need Service Connect; allowed: set service_connect at the top level"
+            if service.load_balancer is None:
+                yield (
+                    f"{path}.load_balancer",
+                    "a service without a load balancer is reachable only through Service Connect; allowed: a load_balancer, "
+                    "service_connect at the top level, or a worker (for a queue consumer)",
+                )
+            continue
+        name = service.connect.name or service.name
+        if names[name] > 1:
+            yield f"{path}.connect.name", f"{name!r} is the Service Connect name of {names[name]} services; allowed: unique names"
 
 
 def worker_scaling(spec: Spec) -> Iterator[Issue]:
@@ -306,8 +478,13 @@ CHECKS: tuple[Check, ...] = (
     unique_containers,
     essential_container,
     service_has_target,
+    load_balancer_exposure,
     https_has_certificate,
     web_acl_in_region,
+    shared_load_balancers,
+    listener_rules,
+    deployment_strategy,
+    service_reachability,
     supervised_jobs,
     capacity_strategy,
     service_scaling,
@@ -322,8 +499,8 @@ def check_spec(spec: Spec) -> list[Issue]:
     return [issue for check in CHECKS for issue in check(spec)]
 
 
-def traffic_container(service: ServiceSpec) -> ContainerSpec:
-    """The container a service's load balancer sends traffic to (valid specs only)."""
+def traffic_container(service: ServiceSpec) -> ContainerSpec | None:
+    """The container a service serves from: its load balancer's target (valid specs have one), else
+    the first container with a port (a Service Connect server), else None (a client only)."""
     container = _traffic_container(service)
-    assert container is not None and container.port is not None, "check_spec guarantees a traffic container"
-    return container
+    return container if container is not None and container.port is not None else None

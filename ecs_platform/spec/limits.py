@@ -102,6 +102,17 @@ def check_int_range(value: int, low: int, high: int, why: str = "") -> str | Non
     return f"{value} is out of range; allowed: {low}..{high}{reason}"
 
 
+def check_tenths(value: float) -> str | None:
+    """A traffic share in percent: positive, at most 100, in steps of 0.1 (ECS linear/canary)."""
+    if not 0 < value <= 100 or abs(value * 10 - round(value * 10)) > 1e-9:
+        return f"{value} is not allowed; allowed: 0.1..100.0 in steps of 0.1"
+    return None
+
+
+#: ALB quota: condition values per listener rule (paths and hosts together).
+MAX_RULE_CONDITION_VALUES = 5
+
+
 def check_vpc_cidr(value: str) -> str | None:
     try:
         network = ipaddress.IPv4Network(value, strict=True)

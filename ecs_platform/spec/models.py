@@ -256,23 +256,115 @@ class DomainSpec(_Model):
     ]
 
 
-class LoadBalancerSpec(_Model):
-    """How a web service is exposed. Exposure is always an explicit decision."""
+WebAclArn = Annotated[
+    str,
+    _pattern(r"arn:aws[a-z-]*:wafv2:[a-z0-9-]+:\d{12}:regional/webacl/[\w-]+/[0-9a-f-]{36}", "a REGIONAL WAFv2 web ACL ARN"),
+]
+PathPattern = Annotated[
+    str, _pattern(r"/[A-Za-z0-9_.$/~\"'@:+&*?-]{0,127}", "a path pattern starting with '/', up to 128 characters, wildcards * and ?")
+]
+HostPattern = Annotated[
+    str, _pattern(r"[A-Za-z0-9*?-]([A-Za-z0-9.*?-]{0,126})?\.[A-Za-z*?]+", "a host name such as api.example.com or *.example.com")
+]
+
+
+class AlbSpec(_Model):
+    """The fields of an Application Load Balancer itself."""
 
     public: bool = Field(description="true: internet-facing ALB in public subnets; false: internal ALB. Required.")
-    https: bool = Field(description="true needs certificate_arn; false must be said explicitly (HTTP only). Required.")
+    https: bool = Field(description="true needs certificate_arn or domain; false must be said explicitly (HTTP only). Required.")
     certificate_arn: str | None = Field(default=None, description="ACM certificate ARN in the environment's region, for https: true.")
     domain: DomainSpec | None = Field(
         default=None, description="A DNS name for the ALB: a certificate is created with DNS validation, and an alias record."
     )
+    web_acl_arn: WebAclArn | None = Field(default=None, description="WAFv2 web ACL (REGIONAL) to associate with the ALB. Default: none.")
+    test_listener_port: Annotated[int, *_range(1, 65535)] | None = Field(
+        default=None,
+        description="A test listener on this port, open to the VPC only: blue/green, linear and canary deployments "
+        "send it to the new revision before production traffic. Default: none.",
+    )
+
+
+class SharedLoadBalancerSpec(AlbSpec):
+    """An ALB that several services share, each on its own listener rule (paths, hosts)."""
+
+    name: Name = Field(description="Name services use in load_balancer.shared.")
+
+
+class LoadBalancerSpec(AlbSpec):
+    """How a web service is exposed: an ALB of its own, or rules on a shared one. Exposure is always
+    an explicit decision: public and https are required unless the service uses a shared ALB."""
+
+    model_config = ConfigDict(json_schema_extra={"anyOf": [{"required": ["shared"]}, {"required": ["public", "https"]}]})
+
+    public: bool | None = Field(  # type: ignore[assignment]
+        default=None, description="true: internet-facing ALB in public subnets; false: internal ALB. Required unless shared."
+    )
+    https: bool | None = Field(  # type: ignore[assignment]
+        default=None, description="true needs certificate_arn or domain; false must be said explicitly (HTTP only). Required unless shared."
+    )
+    shared: Name | None = Field(
+        default=None, description="Name of a shared ALB (top-level load_balancers) to route from. Default: an ALB of the service's own."
+    )
+    paths: list[PathPattern] = Field(
+        default_factory=list, max_length=5, description="Path patterns routed to this service, e.g. /api/*. Default: any path."
+    )
+    hosts: list[HostPattern] = Field(
+        default_factory=list, max_length=5, description="Host names routed to this service, e.g. api.example.com. Default: any host."
+    )
+    priority: Annotated[int, *_range(1, 50000)] | None = Field(
+        default=None,
+        description="Listener rule priority (lower is evaluated first). Default: 10 x the service's position among the ALB's services.",
+    )
     container: Name | None = Field(default=None, description="Container receiving traffic. Default: the first container with a port.")
-    web_acl_arn: (
-        Annotated[
-            str,
-            _pattern(r"arn:aws[a-z-]*:wafv2:[a-z0-9-]+:\d{12}:regional/webacl/[\w-]+/[0-9a-f-]{36}", "a REGIONAL WAFv2 web ACL ARN"),
-        ]
-        | None
-    ) = Field(default=None, description="WAFv2 web ACL (REGIONAL) to associate with the ALB. Default: none.")
+
+
+class DeploymentSpec(_Model):
+    """How a new revision replaces the running one (ECS-native strategies)."""
+
+    strategy: Literal["rolling", "blue_green", "linear", "canary"] = Field(
+        default="rolling",
+        description="rolling: replace tasks in place; blue_green: start the new revision beside the old, then move all traffic; "
+        "linear: move traffic in equal steps; canary: move a small share first, then the rest. Default: rolling.",
+    )
+    bake_minutes: Annotated[int, *_range(0, 1440)] | None = Field(
+        default=None,
+        description="blue_green/linear/canary: minutes both revisions keep running after all traffic moved (instant rollback). "
+        "Default: ECS's (15).",
+    )
+    step_percent: Annotated[float, _check(limits.check_tenths)] | None = Field(
+        default=None, description="linear: 3.0-100.0 per step (default 10); canary: 0.1-100.0 first share (default 5). Multiples of 0.1."
+    )
+    step_bake_minutes: Annotated[int, *_range(0, 1440)] | None = Field(
+        default=None, description="linear/canary: minutes between traffic steps. Default: ECS's (linear 6, canary 10)."
+    )
+    min_healthy_percent: Annotated[int, *_range(0, 100)] = Field(
+        default=100, description="rolling: healthy share kept during a deployment. Default: 100."
+    )
+    max_healthy_percent: Annotated[int, *_range(100, 200)] = Field(
+        default=200, description="rolling: running share allowed during a deployment. Default: 200."
+    )
+
+
+class ServiceConnectSpec(_Model):
+    """ECS Service Connect for the spec's services: one Cloud Map namespace, names instead of addresses (ARCH-7, ARCH-9)."""
+
+    namespace: Annotated[
+        str,
+        _pattern(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*", "a DNS-style name such as shop.internal"),
+    ] = Field(description="Cloud Map HTTP namespace the services join, e.g. shop.internal. Required.")
+
+
+class ConnectSpec(_Model):
+    """A service's name and timeouts in the Service Connect namespace."""
+
+    name: Name | None = Field(default=None, description="Name clients call (http://<name>:<port>). Default: the service name.")
+    per_request_timeout_seconds: Annotated[int, *_range(1, 2147483)] | None = Field(
+        default=None, description="Longest time a request may take through the proxy. Default: 15 seconds (ECS's)."
+    )
+    idle_timeout_seconds: Annotated[int, *_range(1, 2147483)] | None = Field(
+        default=None, description="Idle connection timeout of the proxy. Default: 300 seconds (ECS's)."
+    )
 
 
 class ScheduledScalingSpec(_Model):
@@ -331,7 +423,15 @@ class ServiceSpec(_WorkloadSpec):
             )
         ),
     ] = Field(default="web", description="Subnet group of the tasks. Only 'web'. Default: web.")
-    load_balancer: LoadBalancerSpec = Field(description="ALB exposure of the service. Required.")
+    load_balancer: LoadBalancerSpec | None = Field(
+        default=None,
+        description="ALB exposure: an ALB of its own or rules on a shared one. Default: none (an internal service, "
+        "reachable through Service Connect only).",
+    )
+    deployment: DeploymentSpec = Field(default_factory=DeploymentSpec, description="Deployment strategy. Default: rolling.")
+    connect: ConnectSpec = Field(
+        default_factory=ConnectSpec, description="Name and timeouts in the spec's Service Connect namespace (needs service_connect)."
+    )
     health_check: HealthCheckSpec = Field(default_factory=HealthCheckSpec)
     capacity: list[CapacitySpec] = Field(
         default_factory=list, description="Capacity provider strategy (ARCH-3). Default: [] (launch type FARGATE)."
@@ -421,6 +521,12 @@ class Spec(_Model):
     network: NetworkSpec = Field(default_factory=NetworkSpec)
     cluster: ClusterSpec = Field(default_factory=ClusterSpec)
     logs: LogsSpec = Field(default_factory=LogsSpec)
+    load_balancers: list[SharedLoadBalancerSpec] = Field(
+        default_factory=list, description="ALBs shared by several services (each routes by paths/hosts). Default: none."
+    )
+    service_connect: ServiceConnectSpec | None = Field(
+        default=None, description="ECS Service Connect: services reach each other by name (ARCH-7). Default: off."
+    )
     services: list[ServiceSpec] = Field(default_factory=list, max_length=limits.MAX_SERVICES_PER_CLUSTER)
     jobs: list[JobSpec] = Field(default_factory=list)
     workers: list[WorkerSpec] = Field(default_factory=list, description="Queue workers (services that consume an SQS queue).")

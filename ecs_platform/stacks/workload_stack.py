@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from aws_cdk import CfnOutput, Duration, Stack, Tags, TimeZone
@@ -15,6 +16,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_route53 as route53
 from aws_cdk import aws_route53_targets as route53_targets
+from aws_cdk import aws_servicediscovery as cloudmap
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
@@ -22,19 +24,23 @@ from constructs import Construct
 from ecs_platform.constructs.batch_job import BatchJob, BatchJobProps, JobSchedule
 from ecs_platform.constructs.cluster import Cluster, ClusterProps
 from ecs_platform.constructs.encryption_key import EncryptionKey
+from ecs_platform.constructs.fargate_task import DeploymentProps
 from ecs_platform.constructs.load_balancer import LoadBalancer, LoadBalancerProps
 from ecs_platform.constructs.log_buckets import LogBuckets
 from ecs_platform.constructs.network import Network
 from ecs_platform.constructs.queue_worker import QueueWorker, QueueWorkerProps
+from ecs_platform.constructs.security_groups import ServiceConnectClientsSecurityGroup
 from ecs_platform.constructs.web_service import (
     HealthCheckProps,
+    RouteProps,
     ScheduledScalingProps,
+    ServiceConnectProps,
     ServiceScalingProps,
     WebService,
     WebServiceProps,
 )
-from ecs_platform.spec.checks import traffic_container
-from ecs_platform.spec.models import DomainSpec, JobSpec, LoadBalancerSpec, ServiceSpec, Spec, WorkerSpec
+from ecs_platform.spec.checks import rule_priorities, traffic_container
+from ecs_platform.spec.models import AlbSpec, DomainSpec, JobSpec, ServiceSpec, Spec, WorkerSpec
 from ecs_platform.stacks.access import ExecCommandConfig, grant_access
 from ecs_platform.stacks.settings import container_props, removal_policy, retention
 
@@ -67,8 +73,16 @@ class WorkloadStack(Stack):
                 name_tag=spec.cluster_name_tag,
                 exec_log_group=self.exec_config.log_group if self.exec_config else None,
                 exec_key=self.exec_config.key if self.exec_config else None,
+                service_connect_namespace=spec.service_connect.namespace if spec.service_connect else None,
             ),
         ).cluster
+        self.service_connect: tuple[cloudmap.INamespace, ServiceConnectClientsSecurityGroup] | None = None
+        """The Service Connect namespace and the group of its members (ARCH-7)."""
+        if spec.service_connect is not None and self.cluster.default_cloud_map_namespace is not None:
+            clients = ServiceConnectClientsSecurityGroup(
+                self, "ServiceConnectClients", vpc=network.vpc, name=f"{spec.app}-{spec.environment.name}-service-connect"
+            )
+            self.service_connect = (self.cluster.default_cloud_map_namespace, clients)
         self.permissions_boundary = (
             iam.ManagedPolicy.from_managed_policy_arn(self, "PermissionsBoundary", spec.permissions_boundary)
             if spec.permissions_boundary
@@ -90,6 +104,13 @@ class WorkloadStack(Stack):
             _output(self, "AlarmTopic", self.alarm_topic.topic_arn, "Subscribe to hear of service alarms (OBS-2)")
         if self.job_failures is not None:
             _output(self, "JobFailuresTopic", self.job_failures.topic_arn, "Subscribe to hear of failed job runs")
+        self.rule_priorities = rule_priorities(spec)
+        self.shared_load_balancers: dict[str, LoadBalancer] = {}
+        """The spec's shared ALBs by name; services route from them with listener rules."""
+        for lb in spec.load_balancers:
+            load_balancer = self._load_balancer(Construct(self, f"LoadBalancer-{lb.name}"), lb.name, lb)
+            _output(self, f"{output_prefix(lb.name)}LoadBalancerUrl", _url(load_balancer), f"shared load balancer {lb.name}")
+            self.shared_load_balancers[lb.name] = load_balancer
         self.services: dict[str, WebService] = {}
         for service in spec.services if services is None else services:
             self.add_service(service)
@@ -118,7 +139,7 @@ class WorkloadStack(Stack):
             scope, "Zone", hosted_zone_id=domain.hosted_zone_id, zone_name=domain.hosted_zone_name
         )
 
-    def _certificate(self, scope: Construct, lb: LoadBalancerSpec, zone: route53.IHostedZone | None) -> acm.ICertificate | None:
+    def _certificate(self, scope: Construct, lb: AlbSpec, zone: route53.IHostedZone | None) -> acm.ICertificate | None:
         """The listener's certificate: imported by ARN, or created for the domain with DNS validation."""
         if lb.certificate_arn:
             return acm.Certificate.from_certificate_arn(scope, "Certificate", lb.certificate_arn)
@@ -138,40 +159,67 @@ class WorkloadStack(Stack):
         )
         return ExecCommandConfig(log_group=log_group, key=self.key)
 
-    def add_service(self, spec: ServiceSpec, into: Stack | None = None) -> WebService:
-        """Build a service in this stack, or ``into`` another one (which then imports the cluster,
-        key, log bucket and topics from this one)."""
-        scope = Construct(into or self, f"Service-{spec.name}")
-        lb = spec.load_balancer
+    def _load_balancer(self, scope: Construct, name: str, lb: AlbSpec) -> LoadBalancer:
+        """An ALB (shared, or a service's own) with its certificate and DNS alias."""
         zone = self._zone(scope, lb.domain) if lb.domain else None
+        public = bool(lb.public)
         load_balancer = LoadBalancer(
             scope,
             "LoadBalancer",
             props=LoadBalancerProps(
                 vpc=self.network.vpc,
-                internet_facing=lb.public,
+                internet_facing=public,
                 # A literal CIDR: the VPC's own is an import from the network stack.
-                internal_clients=None if lb.public else ec2.Peer.ipv4(self.spec.network.cidr),
-                vpc_subnets=self.network.public_subnets if lb.public else self.network.web_subnets,
+                internal_clients=ec2.Peer.ipv4(self.spec.network.cidr),
+                vpc_subnets=self.network.public_subnets if public else self.network.web_subnets,
                 certificate=self._certificate(scope, lb, zone),
                 deletion_protection=self.spec.environment.production,
                 access_logs_bucket=self.log_buckets.access_logs if self.log_buckets else None,
-                access_logs_prefix=spec.name,
+                access_logs_prefix=name,
                 web_acl_arn=lb.web_acl_arn,
-                security_group_name=f"{spec.name}-alb",
+                security_group_name=f"{name}-alb",
+                test_listener_port=lb.test_listener_port,
             ),
         )
+        if lb.domain is not None and zone is not None:
+            route53.ARecord(
+                scope,
+                "Alias",
+                zone=zone,
+                record_name=lb.domain.name,
+                target=route53.RecordTarget.from_alias(route53_targets.LoadBalancerTarget(load_balancer.load_balancer)),
+            )
+        return load_balancer
+
+    def add_service(self, spec: ServiceSpec, into: Stack | None = None) -> WebService:
+        """Build a service in this stack, or ``into`` another one (which then imports the cluster,
+        key, log bucket, shared load balancers and topics from this one)."""
+        scope = Construct(into or self, f"Service-{spec.name}")
+        lb = spec.load_balancer
+        load_balancer = (
+            None if lb is None else self.shared_load_balancers[lb.shared] if lb.shared else self._load_balancer(scope, spec.name, lb)
+        )
+        serving = traffic_container(spec)
+        workload = self._workload_props(scope, spec)
+        if self.service_connect is not None and serving is not None:
+            # Service Connect reports HTTP metrics per service when the port says it speaks HTTP.
+            workload["containers"] = [
+                replace(c, app_protocol=ecs.AppProtocol.http) if c.name == serving.name else c for c in workload["containers"]
+            ]
         hc = spec.health_check
         service = WebService(
             scope,
             "WebService",
             props=WebServiceProps(
-                **self._workload_props(scope, spec),
+                **workload,
                 load_balancer=load_balancer,
+                route=RouteProps(paths=lb.paths, hosts=lb.hosts, priority=self.rule_priorities[spec.name]) if lb else RouteProps(),
+                deployment=_deployment(spec),
+                service_connect=self._connect(spec),
                 vpc_subnets=self.network.web_subnets,
                 service_name=spec.name,
                 desired_count=spec.desired_count,
-                target_container=traffic_container(spec).name,
+                target_container=serving.name if serving else None,
                 health_check=HealthCheckProps(
                     path=hc.path,
                     interval=Duration.seconds(hc.interval_seconds),
@@ -190,27 +238,29 @@ class WorkloadStack(Stack):
             ),
         )
         grant_access(scope, service.task_role, spec.access, exec_config=self.exec_config)
-        if lb.domain is not None and zone is not None:
-            route53.ARecord(
-                scope,
-                "Alias",
-                zone=zone,
-                record_name=lb.domain.name,
-                target=route53.RecordTarget.from_alias(route53_targets.LoadBalancerTarget(load_balancer.load_balancer)),
-            )
         _tag(scope, spec.tags)
-        scheme = "https" if load_balancer.https else "http"
         name = output_prefix(spec.name)
-        _output(
-            scope,
-            f"{name}Url",
-            f"{scheme}://{load_balancer.load_balancer.load_balancer_dns_name}",
-            f"{spec.name}: load balancer URL",
-        )
+        if load_balancer is not None:
+            _output(scope, f"{name}Url", _url(load_balancer), f"{spec.name}: load balancer URL")
+        if service.connect_endpoint is not None:
+            _output(scope, f"{name}ConnectEndpoint", service.connect_endpoint, f"{spec.name}: its name for the other services (ARCH-7)")
         _output(scope, f"{name}ServiceName", service.service.service_name, f"{spec.name}: ECS service (CLI-8)")
         _output(scope, f"{name}TaskDefinition", service.task_definition.task_definition_arn, f"{spec.name}: task definition (CLI-8)")
         self.services[spec.name] = service
         return service
+
+    def _connect(self, spec: ServiceSpec) -> ServiceConnectProps | None:
+        if self.service_connect is None:
+            return None
+        namespace, clients = self.service_connect
+        connect = spec.connect
+        return ServiceConnectProps(
+            namespace=namespace,
+            clients=clients,
+            dns_name=connect.name or spec.name,
+            per_request_timeout=Duration.seconds(connect.per_request_timeout_seconds) if connect.per_request_timeout_seconds else None,
+            idle_timeout=Duration.seconds(connect.idle_timeout_seconds) if connect.idle_timeout_seconds else None,
+        )
 
     def _job(self, spec: JobSpec) -> BatchJob:
         scope = Construct(self, f"Job-{spec.name}")
@@ -268,6 +318,30 @@ class WorkloadStack(Stack):
         _output(scope, f"{name}QueueUrl", worker.queue.queue_url, f"{spec.name}: the queue it consumes")
         _output(scope, f"{name}ServiceName", worker.service.service_name, f"{spec.name}: ECS service (CLI-8)")
         return worker
+
+
+_STRATEGIES = {
+    "rolling": ecs.DeploymentStrategy.ROLLING,
+    "blue_green": ecs.DeploymentStrategy.BLUE_GREEN,
+    "linear": ecs.DeploymentStrategy.LINEAR,
+    "canary": ecs.DeploymentStrategy.CANARY,
+}
+
+
+def _deployment(spec: ServiceSpec) -> DeploymentProps:
+    d = spec.deployment
+    return DeploymentProps(
+        strategy=_STRATEGIES[d.strategy],
+        bake_time=Duration.minutes(d.bake_minutes) if d.bake_minutes is not None else None,
+        step_percent=d.step_percent,
+        step_bake_time=Duration.minutes(d.step_bake_minutes) if d.step_bake_minutes is not None else None,
+        min_healthy_percent=d.min_healthy_percent,
+        max_healthy_percent=d.max_healthy_percent,
+    )
+
+
+def _url(load_balancer: LoadBalancer) -> str:
+    return f"{'https' if load_balancer.https else 'http'}://{load_balancer.load_balancer.load_balancer_dns_name}"
 
 
 def _scaling(spec: ServiceSpec) -> ServiceScalingProps:

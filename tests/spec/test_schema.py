@@ -29,7 +29,11 @@ MODELS: dict[str, type[BaseModel]] = {
     **{
         name: value
         for name, value in vars(models).items()
-        if isinstance(value, type) and issubclass(value, BaseModel) and value.__module__ == models.__name__ and not name.startswith("_")
+        if isinstance(value, type)
+        and issubclass(value, BaseModel)
+        and value.__module__ == models.__name__
+        and not name.startswith("_")
+        and name != "AlbSpec"  # a base of LoadBalancerSpec and SharedLoadBalancerSpec, never a field's type
     },
     **{model.__name__: model for model in access.ENTRY_MODELS.values()},
 }
@@ -139,7 +143,8 @@ def test_spec_requires_app_and_environment_and_zones(schema: dict[str, Any]) -> 
     """The keys a spec can never omit: app, environment and its name and AZs (HA-2)."""
     assert sorted(schema["required"]) == ["app", "environment"]
     assert sorted(schema["$defs"]["EnvironmentSpec"]["required"]) == ["availability_zones", "name"]
-    assert sorted(schema["$defs"]["LoadBalancerSpec"]["required"]) == ["https", "public"]
+    # Exposure is explicit: an ALB of the service's own needs public and https; a shared one has them.
+    assert schema["$defs"]["LoadBalancerSpec"]["anyOf"] == [{"required": ["shared"]}, {"required": ["public", "https"]}]
 
 
 def test_limits_are_visible_to_editors(schema: dict[str, Any]) -> None:

@@ -141,7 +141,8 @@ def test_arch1_service_references_its_task_definition(default: Synthesized) -> N
 
 
 def test_arch4_use1_web_service_behind_alb(default: Synthesized) -> None:
-    """ARCH-4 / USE-1: an internet-facing ALB with a listener forwarding to the service's target group."""
+    """ARCH-4 / USE-1: an internet-facing ALB whose listener rule forwards every path to the service's
+    target group; a request no rule takes gets a 404."""
     default.workloads.resource_count_is("AWS::ElasticLoadBalancingV2::LoadBalancer", 1)
     default.workloads.has_resource_properties(
         "AWS::ElasticLoadBalancingV2::LoadBalancer",
@@ -153,7 +154,12 @@ def test_arch4_use1_web_service_behind_alb(default: Synthesized) -> None:
     )
     listener = one(default.resources("AWS::ElasticLoadBalancingV2::Listener"))["Properties"]
     assert listener["Port"] == 80 and listener["Protocol"] == "HTTP"
-    (action,) = listener["DefaultActions"]
+    (default_action,) = listener["DefaultActions"]
+    assert (default_action["Type"], default_action["FixedResponseConfig"]["StatusCode"]) == ("fixed-response", "404")
+    rule = one(default.resources("AWS::ElasticLoadBalancingV2::ListenerRule"))["Properties"]
+    assert rule["Conditions"] == [{"Field": "path-pattern", "PathPatternConfig": {"Values": ["/*"]}}]
+    assert rule["Priority"] == 50000  # the catch-all, after any specific rule
+    (action,) = rule["Actions"]
     assert action["Type"] == "forward"
     assert action["TargetGroupArn"] == _service(default)["LoadBalancers"][0]["TargetGroupArn"]
     default.workloads.resource_count_is("AWS::ECS::Service", 1)

@@ -143,7 +143,7 @@ def test_arch1_containers_as_declared(scenario: Scenario) -> None:
     """ARCH-1: image, port 80/tcp, essential, environment, command, container CPU/memory, in the order given."""
     app, sidecar = _td(scenario, "web")["ContainerDefinitions"]
     assert (app["Name"], app["Image"], app["Essential"]) == ("app", "nginx:1.27", True)
-    assert app["PortMappings"] == [{"ContainerPort": 80, "Protocol": "tcp"}]
+    assert app["PortMappings"] == [{"ContainerPort": 80, "Name": "app", "Protocol": "tcp"}]  # named for Service Connect
     assert app["Environment"] == [{"Name": "MODE", "Value": "production"}]
     assert (sidecar["Name"], sidecar["Image"], sidecar["Essential"]) == ("sidecar", "busybox:1.36", False)
     assert (sidecar["Command"], sidecar["Cpu"], sidecar["Memory"]) == (["sleep", "infinity"], 64, 128)

@@ -16,7 +16,7 @@ from ecs_platform.constructs.cluster import Cluster, ClusterProps
 from ecs_platform.constructs.fargate_task import ContainerProps
 from ecs_platform.constructs.load_balancer import LoadBalancer, LoadBalancerProps
 from ecs_platform.constructs.network import Network, NetworkProps
-from ecs_platform.constructs.web_service import HealthCheckProps, WebService, WebServiceProps
+from ecs_platform.constructs.web_service import CATCH_ALL_PRIORITY, HealthCheckProps, WebService, WebServiceProps
 from tests.unit.support import ACCOUNT, AZS, logical_id, new_app, new_stack, of_type, synth, tags_of
 
 NGINX = ecs.ContainerImage.from_registry("nginx:1.27")
@@ -154,7 +154,7 @@ def test_arch8_circuit_breaker_rolls_back(scenario: Scenario) -> None:
 
 
 def test_ha3_rolling_update_keeps_all_tasks_healthy_and_rebalances_azs(scenario: Scenario) -> None:
-    """HA-3: minimum healthy 100 %, maximum 200 %, AZ rebalancing on."""
+    """HA-3: rolling by default, minimum healthy 100 %, maximum 200 %, AZ rebalancing on."""
     for name in scenario.services:
         service = _service(scenario, name)
         config = service["DeploymentConfiguration"]
@@ -162,6 +162,7 @@ def test_ha3_rolling_update_keeps_all_tasks_healthy_and_rebalances_azs(scenario:
             "DeploymentCircuitBreaker": {"Enable": True, "Rollback": True},
             "MaximumPercent": 200,
             "MinimumHealthyPercent": 100,
+            "Strategy": "ROLLING",
         }
         assert config["Alarms"]["Rollback"] is True and len(config["Alarms"]["AlarmNames"]) == 2  # HA-8, on by default
         assert service["AvailabilityZoneRebalancing"] == "ENABLED"
@@ -278,12 +279,18 @@ def test_arch4_target_container_chosen_by_name(scenario: Scenario) -> None:
 
 
 def test_arch4_listener_forwards_to_the_service(scenario: Scenario) -> None:
-    """The HTTP listener (no certificate) or the HTTPS one (certificate) forwards to the service's target group."""
+    """On the HTTP listener (no certificate) or the HTTPS one (certificate), the service's rule forwards
+    every path to its target group; the listener answers anything else with a 404."""
     listeners = of_type(scenario.template, "AWS::ElasticLoadBalancingV2::Listener")
+    rules = of_type(scenario.template, "AWS::ElasticLoadBalancingV2::ListenerRule").values()
     for name, alb, port in (("default", "alb", 80), ("custom", "https_alb", 443)):
-        listener = listeners[scenario.ids[f"{alb}.listener"]]["Properties"]
+        listener_id = scenario.ids[f"{alb}.listener"]
+        listener = listeners[listener_id]["Properties"]
         assert listener["Port"] == port
-        assert listener["DefaultActions"] == [{"TargetGroupArn": {"Ref": scenario.ids[f"{name}.tg"]}, "Type": "forward"}]
+        assert [a["Type"] for a in listener["DefaultActions"]] == ["fixed-response"]
+        (rule,) = [r["Properties"] for r in rules if r["Properties"]["ListenerArn"] == {"Ref": listener_id}]
+        assert rule["Actions"] == [{"TargetGroupArn": {"Ref": scenario.ids[f"{name}.tg"]}, "Type": "forward"}]
+        assert (rule["Priority"], rule["Conditions"][0]["PathPatternConfig"]["Values"]) == (CATCH_ALL_PRIORITY, ["/*"])
 
 
 # --- CLI-6: naming and tags ------------------------------------------------------------------
