@@ -17,7 +17,7 @@ from ecs_platform.constructs.acknowledge import CONTEXT_KEY
 from ecs_platform.spec import load_spec
 from tests.conftest import SPECS, Synthesized, synthesize
 
-EXAMPLES = ("default", "production", "access", "batch", "web")
+EXAMPLES = ("default", "production", "access", "batch", "web", "services")
 
 Finding = tuple[str, str]  # (rule ID, construct path)
 
@@ -159,3 +159,7 @@ PINNED["web"] = {
     "NIST.800.53.R5-ALBWAFEnabled", "PCI.DSS.321-ALBWAFEnabled",
     "NIST.800.53.R5-ELBDeletionProtectionEnabled", "HIPAA.Security-ELBDeletionProtectionEnabled",
 }  # fmt: skip
+
+#: Many services on a shared HTTPS ALB (specs/services.yaml): the web floor, plus '*' for the ELB
+#: Describe* actions of the role ECS shifts traffic with (no resource-level permission exists).
+PINNED["services"] = {*PINNED["web"], "AwsSolutions-IAM5[Resource::*]"}

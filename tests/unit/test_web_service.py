@@ -10,13 +10,22 @@ from aws_cdk import Duration, Stack
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_servicediscovery as cloudmap
 from aws_cdk.assertions import Template
 
 from ecs_platform.constructs.cluster import Cluster, ClusterProps
-from ecs_platform.constructs.fargate_task import ContainerProps
+from ecs_platform.constructs.fargate_task import ContainerProps, DeploymentProps
 from ecs_platform.constructs.load_balancer import LoadBalancer, LoadBalancerProps
 from ecs_platform.constructs.network import Network, NetworkProps
-from ecs_platform.constructs.web_service import CATCH_ALL_PRIORITY, HealthCheckProps, WebService, WebServiceProps
+from ecs_platform.constructs.security_groups import ServiceConnectClientsSecurityGroup
+from ecs_platform.constructs.web_service import (
+    CATCH_ALL_PRIORITY,
+    HealthCheckProps,
+    RouteProps,
+    ServiceConnectProps,
+    WebService,
+    WebServiceProps,
+)
 from tests.unit.support import ACCOUNT, AZS, logical_id, new_app, new_stack, of_type, synth, tags_of
 
 NGINX = ecs.ContainerImage.from_registry("nginx:1.27")
@@ -355,3 +364,58 @@ def test_fails_when_target_container_has_no_port(platform: Platform) -> None:
 def test_fails_when_no_container_has_a_port(platform: Platform) -> None:
     with pytest.raises(ValueError, match=r"no container has a port for the load balancer"):
         WebService(platform.stack, "NoPorts", props=_props(platform, containers=[SIDECAR]))
+
+
+def test_fails_when_neither_load_balancer_nor_service_connect(platform: Platform) -> None:
+    """ARCH-7: a service nobody can reach is refused."""
+    with pytest.raises(ValueError, match=r"a service without load_balancer is unreachable; allowed: a load_balancer, service_connect"):
+        WebService(platform.stack, "Unreachable", props=_props(platform, load_balancer=None))
+
+
+def test_fails_when_route_priority_out_of_range(platform: Platform) -> None:
+    with pytest.raises(ValueError, match=r"route priority 0 is out of range; allowed: 1\.\.50000"):
+        WebService(platform.stack, "Priority0", props=_props(platform, route=RouteProps(priority=0)))
+
+
+# --- deployments and Service Connect, as a library user builds them ---------------------------
+
+
+def test_ha8_blue_green_without_test_listener_and_an_internal_service_connect_server() -> None:
+    """HA-8 / ARCH-7 with the constructs alone: a blue/green service on an ALB without a test listener
+    (ECS gets only the production rule), and an internal server that the first calls by name."""
+    app = new_app()
+    stack = new_stack(app)
+    platform = _platform(stack)
+    namespace = cloudmap.HttpNamespace(stack, "Namespace", name="shop.internal")
+    clients = ServiceConnectClientsSecurityGroup(stack, "Clients", vpc=platform.network.vpc)
+    WebService(
+        stack,
+        "Front",
+        props=_props(
+            platform,
+            route=RouteProps(paths=["/shop/*"], priority=5),
+            deployment=DeploymentProps(strategy=ecs.DeploymentStrategy.BLUE_GREEN, bake_time=Duration.minutes(5)),
+            service_connect=ServiceConnectProps(namespace=namespace, clients=clients),
+        ),
+    )
+    back = WebService(
+        stack,
+        "Back",
+        props=_props(
+            platform, load_balancer=None, service_name="back", service_connect=ServiceConnectProps(namespace=namespace, clients=clients)
+        ),
+    )
+    assert back.connect_endpoint == "http://back:8080" and back.target_group is None
+    (template,) = synth(app, stack)
+
+    services = of_type(template, "AWS::ECS::Service")
+    front = services[logical_id(stack.node.find_child("Front").node.find_child("Service"))]["Properties"]
+    assert front["DeploymentConfiguration"]["Strategy"] == "BLUE_GREEN" and front["DeploymentConfiguration"]["BakeTimeInMinutes"] == 5
+    (lb,) = front["LoadBalancers"]
+    assert set(lb["AdvancedConfiguration"]) == {"AlternateTargetGroupArn", "ProductionListenerRule", "RoleArn"}
+    rule = of_type(template, "AWS::ElasticLoadBalancingV2::ListenerRule")[lb["AdvancedConfiguration"]["ProductionListenerRule"]["Ref"]]
+    assert rule["Properties"]["Priority"] == 5
+    assert rule["Properties"]["Conditions"] == [{"Field": "path-pattern", "PathPatternConfig": {"Values": ["/shop/*"]}}]
+    backend = services[logical_id(back.service)]["Properties"]
+    assert "LoadBalancers" not in backend or backend["LoadBalancers"] == []
+    assert backend["ServiceConnectConfiguration"]["Services"][0]["ClientAliases"] == [{"DnsName": "back", "Port": 8080}]

@@ -1,0 +1,235 @@
+"""Bad input for many services (issue 5): shared load balancers and their rules, deployment
+strategies, internal services and Service Connect.
+
+Every case starts from specs/services.yaml (a valid multi-service spec), applies one mutation
+and expects :class:`SpecError` whose line for the path names the value and what is allowed,
+as in test_bad_specs.py.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from ecs_platform.spec import SpecError, parse_spec
+from ecs_platform.spec.checks import CATCH_ALL_PRIORITY, rule_priorities
+from tests.spec.test_bad_specs import OTHER_REGION_CERT, Bad
+
+SERVICES_SPEC = Path(__file__).resolve().parents[2] / "specs" / "services.yaml"
+DATA = yaml.safe_load(SERVICES_SPEC.read_text(encoding="utf-8"))
+
+
+def services_spec() -> dict[str, Any]:
+    return copy.deepcopy(DATA)
+
+
+def svc(name: str) -> Any:
+    """A getter for the service called ``name``."""
+    return lambda data: next(s for s in data["services"] if s["name"] == name)
+
+
+def edge(data: dict[str, Any]) -> dict[str, Any]:
+    shared: dict[str, Any] = data["load_balancers"][0]
+    return shared
+
+
+# Positions in specs/services.yaml.
+STOREFRONT, API, SEARCH, ORDERS, INVENTORY = (f"services[{i}]" for i in range(5))
+
+
+def _update(getter: Any, **values: Any) -> Any:
+    return lambda data: getter(data).update(values)
+
+
+def _deploy(name: str, **values: Any) -> Any:
+    return lambda data: svc(name)(data).setdefault("deployment", {}).update(values)
+
+
+def _lb(name: str, **values: Any) -> Any:
+    return lambda data: svc(name)(data)["load_balancer"].update(values)
+
+
+CASES: dict[str, Bad] = {
+    # --- shared load balancers and listener rules (ARCH-4) ---
+    "sec3_shared_certificate_in_another_region": Bad(
+        _update(edge, certificate_arn=OTHER_REGION_CERT),
+        "load_balancers[0].certificate_arn",
+        r"the certificate is in us-east-1",
+        r"allowed: a certificate in the environment's region ap-northeast-1",
+    ),
+    "arch4_path_rule_collision": Bad(
+        _lb("search", paths=["/api/*"]),
+        f"{SEARCH}.load_balancer.paths",
+        r"path '/api/\*' on any host is already routed to service 'api'",
+        r"allowed: a path or host no other service of the load balancer uses",
+    ),
+    "arch4_two_catch_all_services_on_one_alb": Bad(
+        lambda d: svc("api")(d)["load_balancer"].pop("paths"),
+        f"{API}.load_balancer",
+        r"path '/\*' on any host is already routed to service 'storefront'",
+        r"allowed: a path or host",
+        issues=2,  # ... and both take the catch-all priority
+    ),
+    "arch4_duplicate_priority": Bad(
+        lambda d: (_lb("api", priority=7)(d), _lb("search", priority=7)(d)),
+        f"{SEARCH}.load_balancer.priority",
+        r"priority 7 is already taken by service 'api'",
+        r"allowed: a priority unique on the load balancer",
+    ),
+    "arch4_too_many_condition_values": Bad(
+        _lb("api", paths=["/a", "/b", "/c"], hosts=["a.example.com", "b.example.com", "c.example.com"]),
+        f"{API}.load_balancer.paths",
+        r"3 paths and 3 hosts",
+        r"allowed: at most 5 together",
+    ),
+    "arch4_unknown_shared_load_balancer": Bad(
+        _lb("api", shared="internal"),
+        f"{API}.load_balancer.shared",
+        r"'internal' is not a shared load balancer",
+        r"allowed: 'edge'",
+    ),
+    "arch4_exposure_set_on_a_shared_rule": Bad(
+        _lb("api", public=False),
+        f"{API}.load_balancer.public",
+        r"the service uses the shared load balancer 'edge'",
+        r"allowed: public on load_balancers\['edge'\] only",
+    ),
+    "arch4_own_load_balancer_without_exposure": Bad(
+        lambda d: svc("api")(d)["load_balancer"].pop("shared"),
+        f"{API}.load_balancer.public",
+        r"required key is missing",
+        None,
+        issues=2,  # public and https
+    ),
+    "arch4_shared_load_balancer_nobody_uses": Bad(
+        lambda d: d["load_balancers"].append({"name": "spare", "public": False, "https": False}),
+        "load_balancers[1]",
+        r"no service uses 'spare'",
+        r"allowed: remove it, or set load_balancer.shared",
+    ),
+    "arch4_test_listener_on_a_production_port": Bad(
+        _update(edge, test_listener_port=443),
+        "load_balancers[0].test_listener_port",
+        r"443 is a production listener's port",
+        r"allowed: another port",
+    ),
+    "use2_two_services_with_one_name": Bad(
+        _update(svc("search"), name="api"),
+        f"{SEARCH}.name",
+        r"'api' is used by 2 workloads",
+        r"allowed: a name unique across services and jobs",
+        issues=4,  # both services, and their Service Connect names
+    ),
+    # --- deployment strategies (HA-8) ---
+    "ha8_canary_percent_above_100": Bad(
+        _deploy("api", step_percent=150),
+        f"{API}.deployment.step_percent",
+        r"150(\.0)? is not allowed",
+        r"allowed: 0\.1\.\.100\.0 in steps of 0\.1",
+    ),
+    "ha8_canary_percent_not_in_tenths": Bad(
+        _deploy("api", step_percent=2.55),
+        f"{API}.deployment.step_percent",
+        r"2\.55 is not allowed",
+        r"in steps of 0\.1",
+    ),
+    "ha8_linear_step_below_3_percent": Bad(
+        _deploy("search", step_percent=2),
+        f"{SEARCH}.deployment.step_percent",
+        r"2\.0 is out of range for linear",
+        r"allowed: 3\.0\.\.100\.0",
+    ),
+    "ha8_step_percent_with_blue_green": Bad(
+        _deploy("storefront", step_percent=10),
+        f"{STOREFRONT}.deployment.step_percent",
+        r"step_percent applies to linear and canary",
+        r"allowed: omit it with strategy blue_green",
+    ),
+    "ha8_bake_time_with_rolling": Bad(
+        _deploy("orders", bake_minutes=5),
+        f"{ORDERS}.deployment.bake_minutes",
+        r"bake_minutes applies to blue_green, linear and canary",
+        r"allowed: omit it with strategy rolling",
+    ),
+    "ha8_healthy_percent_with_canary": Bad(
+        _deploy("api", min_healthy_percent=50),
+        f"{API}.deployment.min_healthy_percent",
+        r"min_healthy_percent applies to rolling deployments",
+        r"allowed: omit it with strategy canary",
+    ),
+    "ha8_unknown_strategy": Bad(
+        _deploy("api", strategy="red_black"),
+        f"{API}.deployment.strategy",
+        r"'red_black' is not allowed",
+        r"allowed: 'rolling', 'blue_green', 'linear' or 'canary'",
+    ),
+    "ha8_bake_time_above_a_day": Bad(
+        _deploy("storefront", bake_minutes=1441), f"{STOREFRONT}.deployment.bake_minutes", r"1441 is out of range", r"allowed: 0\.\.1440"
+    ),
+    # --- internal services and Service Connect (ARCH-7) ---
+    "arch7_internal_service_without_service_connect": Bad(
+        lambda d: d.pop("service_connect"),
+        f"{ORDERS}.load_balancer",
+        r"a service without a load balancer is reachable only through Service Connect",
+        r"allowed: a load_balancer, service_connect at the top level",
+        issues=4,  # orders and inventory, orders' connect settings, inventory's blue_green
+    ),
+    "arch7_duplicate_connect_name": Bad(
+        lambda d: svc("inventory")(d).update(connect={"name": "orders"}),
+        f"{ORDERS}.connect.name",
+        r"'orders' is the Service Connect name of 2 services",
+        r"allowed: unique names",
+        issues=2,
+    ),
+    "arch7_request_scaling_without_load_balancer": Bad(
+        _update(svc("orders"), scaling={"requests_per_task": 100}),
+        f"{ORDERS}.scaling.requests_per_task",
+        r"request-count scaling reads the load balancer's metrics",
+        r"allowed: cpu_percent or memory_percent",
+    ),
+    "arch7_namespace_not_a_dns_name": Bad(
+        lambda d: d["service_connect"].update(namespace="Market Internal"),
+        "service_connect.namespace",
+        r"'Market Internal' is not valid",
+        r"allowed: a DNS-style name",
+    ),
+}
+
+
+@pytest.mark.parametrize("bad", CASES.values(), ids=CASES.keys())
+def test_fails_when(bad: Bad) -> None:
+    data = services_spec()
+    bad.mutate(data)
+
+    with pytest.raises(SpecError, match=bad.pattern) as excinfo:
+        parse_spec(data, source="bad.yaml")
+
+    assert len(excinfo.value.issues) == bad.issues, excinfo.value.issues
+
+
+def test_the_services_spec_itself_is_valid() -> None:
+    spec = parse_spec(services_spec())
+    assert [s.deployment.strategy for s in spec.services] == ["blue_green", "canary", "linear", "rolling", "blue_green"]
+    assert [s.load_balancer is None for s in spec.services] == [False, False, False, True, True]
+
+
+def test_arch4_rule_priorities_specific_rules_first_catch_all_last() -> None:
+    """Specific rules get 10, 20, ... in spec order on their ALB; a catch-all is evaluated last;
+    a priority the spec gives is kept."""
+    spec = parse_spec(services_spec())
+    assert rule_priorities(spec) == {"storefront": CATCH_ALL_PRIORITY, "api": 10, "search": 20}
+
+    data = services_spec()
+    _lb("search", priority=5)(data)
+    assert rule_priorities(parse_spec(data))["search"] == 5
+
+
+def test_arch4_same_path_on_different_hosts_is_no_collision() -> None:
+    data = services_spec()
+    _lb("api", hosts=["api.example.com"])(data)
+    _lb("search", paths=["/api/*"], hosts=["search.example.com"])(data)
+    assert parse_spec(data).services[2].load_balancer is not None
