@@ -296,6 +296,26 @@ def listener_rules(spec: Spec) -> Iterator[Issue]:
             )
 
 
+def alb_quotas(spec: Spec) -> Iterator[Issue]:
+    """A shared ALB holds at most 100 rules and 100 target groups (two per traffic-shifting service)."""
+    for i, shared in enumerate(spec.load_balancers):
+        users = [s for s in spec.services if s.load_balancer is not None and s.load_balancer.shared == shared.name]
+        groups = sum(1 if s.deployment.strategy == "rolling" else 2 for s in users)
+        rules = len(users) * (2 if shared.test_listener_port else 1)
+        if rules > limits.MAX_RULES_PER_ALB:
+            yield (
+                f"load_balancers[{i}]",
+                f"{len(users)} services need {rules} listener rules; allowed: at most {limits.MAX_RULES_PER_ALB} per load balancer "
+                "(spread the services over more shared load balancers)",
+            )
+        if groups > limits.MAX_TARGET_GROUPS_PER_ALB:
+            yield (
+                f"load_balancers[{i}]",
+                f"{len(users)} services need {groups} target groups; allowed: at most {limits.MAX_TARGET_GROUPS_PER_ALB} "
+                "per load balancer (blue_green, linear and canary take two each)",
+            )
+
+
 _STEP_RANGES = {"linear": (3.0, 100.0), "canary": (0.1, 100.0)}
 
 
@@ -483,6 +503,7 @@ CHECKS: tuple[Check, ...] = (
     web_acl_in_region,
     shared_load_balancers,
     listener_rules,
+    alb_quotas,
     deployment_strategy,
     service_reachability,
     supervised_jobs,

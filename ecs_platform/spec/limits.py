@@ -25,6 +25,11 @@ MAX_TASKS_PER_SERVICE = 5_000
 MAX_SERVICES_PER_CLUSTER = 5_000
 MAX_CLUSTERS_PER_REGION = 10_000
 MAX_TASKS_PROVISIONING = 500
+#: CloudFormation quota: resources per stack.
+MAX_RESOURCES_PER_STACK = 500
+#: ALB quotas: listener rules (besides the default) and target groups per load balancer.
+MAX_RULES_PER_ALB = 100
+MAX_TARGET_GROUPS_PER_ALB = 100
 #: RunTask starts at most 10 tasks per call, and is throttled at 20 calls per second.
 RUN_TASK_MAX_COUNT_PER_CALL = 10
 RUN_TASK_CALLS_PER_SECOND = 20

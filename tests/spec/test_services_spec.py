@@ -111,6 +111,16 @@ CASES: dict[str, Bad] = {
         r"no service uses 'spare'",
         r"allowed: remove it, or set load_balancer.shared",
     ),
+    "lim_too_many_target_groups_on_one_alb": Bad(
+        lambda d: d["services"].extend(
+            {**copy.deepcopy(d["services"][1]), "name": f"api{i}", "load_balancer": {"shared": "edge", "paths": [f"/v{i}/*"]}}
+            for i in range(48)
+        ),
+        "load_balancers[0]",
+        r"51 services need 102 target groups",
+        r"allowed: at most 100 per load balancer",
+        issues=2,  # ... and 102 listener rules (production and test)
+    ),
     "arch4_test_listener_on_a_production_port": Bad(
         _update(edge, test_listener_port=443),
         "load_balancers[0].test_listener_port",

@@ -9,9 +9,11 @@ from typing import Any
 
 import pytest
 import yaml
+from aws_cdk import App, CfnWaitConditionHandle, Stack
 
 from ecs_platform.spec import parse_spec
-from ecs_platform.stacks.stage import SERVICES_PER_STACK
+from ecs_platform.spec.limits import MAX_RESOURCES_PER_STACK
+from ecs_platform.stacks.stage import RESOURCE_BUDGET, SERVICES_PER_STACK, _ResourceLimit
 from tests.conftest import SPECS, Synthesized, synthesize
 
 COUNT = SERVICES_PER_STACK + 2
@@ -62,3 +64,42 @@ def test_the_example_specs_stay_in_two_stacks() -> None:
     for path in sorted(Path(SPECS).glob("*.yaml")):
         spec = yaml.safe_load(path.read_text())
         assert len(spec.get("services", [])) <= SERVICES_PER_STACK, path.name
+
+
+@pytest.fixture(scope="module")
+def heavy(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    """15 of the largest services there are: each with an ALB of its own (HTTPS, test listener), blue/green,
+    Service Connect and three scaling metrics: 15 of them would not fit in one stack."""
+    data: dict[str, Any] = yaml.safe_load((SPECS / "services.yaml").read_text())
+    template = data["services"][1]  # api: canary with request scaling
+    lb = {k: v for k, v in data["load_balancers"][0].items() if k != "name"}
+    data["load_balancers"] = []
+    data["services"] = [
+        {
+            **copy.deepcopy(template),
+            "name": f"big{i}",
+            "load_balancer": lb,
+            "deployment": {"strategy": "blue_green"},
+            "scaling": {"max_count": 10, "cpu_percent": 60, "memory_percent": 70, "requests_per_task": 500},
+        }
+        for i in range(SERVICES_PER_STACK)
+    ]
+    return synthesize(parse_spec(data), tmp_path_factory.mktemp("heavy"))
+
+
+def test_use2_large_services_split_by_resource_count_not_only_by_number(heavy: Synthesized) -> None:
+    """USE-2: the split also keeps each stack under RESOURCE_BUDGET (so under CloudFormation's 500)."""
+    templates = _templates(heavy)
+    counts = {name: len(t["Resources"]) for name, t in templates.items()}
+    assert "market-staging-services-2" in counts, counts
+    assert all(count <= RESOURCE_BUDGET for count in counts.values()), counts
+    services = sum(1 for t in templates.values() for r in t["Resources"].values() if r["Type"] == "AWS::ECS::Service")
+    assert services == SERVICES_PER_STACK
+
+
+def test_a_stack_over_500_resources_fails_synthesis_with_the_count() -> None:
+    """The last guard: a stack past CloudFormation's quota is an error at synthesis, not at deploy."""
+    stack = Stack(App(), "Big", stack_name="too-big")
+    for i in range(MAX_RESOURCES_PER_STACK + 1):
+        CfnWaitConditionHandle(stack, f"H{i}")
+    assert _ResourceLimit(stack).validate() == ["too-big has 501 resources; allowed: at most 500 per stack (CloudFormation)"]
