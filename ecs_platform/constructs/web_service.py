@@ -291,7 +291,9 @@ class WebService(TaskAccessors, Construct):
                 role=role,
             ),
         ).attach_to_application_target_group(self.target_group)
-        self.service.node.add_dependency(role)
+        # ECS checks the role's permissions when the service is created: the policy must exist first.
+        assert role.scoped_policy is not None
+        self.service.node.add_dependency(role.scoped_policy)
 
     def _load_balancer_role(
         self, props: WebServiceProps, load_balancer: LoadBalancer, rules: Sequence[elbv2.ApplicationListenerRule]

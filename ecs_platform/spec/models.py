@@ -407,7 +407,8 @@ class CapacitySpec(_Model):
 
 
 class ServiceSpec(_WorkloadSpec):
-    """A long-running web/API service on Fargate behind an ALB (USE-1)."""
+    """A long-running web/API service on Fargate: behind an ALB of its own or a shared one, or internal
+    and reached through Service Connect (USE-1, USE-2)."""
 
     desired_count: Annotated[
         int,

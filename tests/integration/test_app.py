@@ -118,7 +118,7 @@ def test_cdk_cli_synthesizes_the_default_spec_and_refuses_a_bad_one(tmp_path: Pa
     assert [p.name for p in written if p.suffix == ".json" and "template" in p.name] == []
 
 
-@pytest.mark.parametrize("name", ["default", "production"])
+@pytest.mark.parametrize("name", ["default", "production", "services"])
 def test_cfn_lint_finds_no_error_in_any_template(name: str, synth: Callable[[str], Synthesized]) -> None:
     templates = sorted(str(p) for p in synth(name).outdir.rglob("*.template.json"))
     assert len(templates) == 2
