@@ -73,7 +73,7 @@ def test_arch4_internal_services_have_no_load_balancer(services: Synthesized) ->
         ("storefront", "BLUE_GREEN", {"BakeTimeInMinutes": 10}),
         ("api", "CANARY", {"CanaryConfiguration": {"CanaryPercent": 10, "CanaryBakeTimeInMinutes": 5}}),
         ("search", "LINEAR", {"LinearConfiguration": {"StepPercent": 25, "StepBakeTimeInMinutes": 3}}),
-        ("orders", "ROLLING", {"MinimumHealthyPercent": 100, "MaximumPercent": 200}),
+        ("orders", "ROLLING", {"MinimumHealthyPercent": 50, "MaximumPercent": 150}),
         ("inventory", "BLUE_GREEN", {}),
     ],
 )
