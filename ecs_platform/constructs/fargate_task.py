@@ -173,6 +173,11 @@ def private_service(
     )
     if service_name:
         Tags.of(service).add("Name", service_name)
+    if capacity_provider_strategies:
+        # CloudFormation may otherwise create the service before the cluster's capacity providers are
+        # associated, and ECS refuses a strategy naming a provider the cluster does not have yet. The
+        # association is made by an aspect at synthesis: depend on the whole cluster construct.
+        service.node.add_dependency(props.cluster)
     return service
 
 

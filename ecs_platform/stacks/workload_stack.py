@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
@@ -240,8 +241,8 @@ class WorkloadStack(Stack):
         grant_access(scope, service.task_role, spec.access, exec_config=self.exec_config)
         _tag(scope, spec.tags)
         name = output_prefix(spec.name)
-        if load_balancer is not None:
-            _output(scope, f"{name}Url", _url(load_balancer), f"{spec.name}: load balancer URL")
+        if load_balancer is not None and lb is not None:
+            _output(scope, f"{name}Url", _url(load_balancer, lb.hosts, lb.paths), f"{spec.name}: its URL on the load balancer")
         if service.connect_endpoint is not None:
             _output(scope, f"{name}ConnectEndpoint", service.connect_endpoint, f"{spec.name}: its name for the other services (ARCH-7)")
         _output(scope, f"{name}ServiceName", service.service.service_name, f"{spec.name}: ECS service (CLI-8)")
@@ -340,8 +341,11 @@ def _deployment(spec: ServiceSpec) -> DeploymentProps:
     )
 
 
-def _url(load_balancer: LoadBalancer) -> str:
-    return f"{'https' if load_balancer.https else 'http'}://{load_balancer.load_balancer.load_balancer_dns_name}"
+def _url(load_balancer: LoadBalancer, hosts: Sequence[str] = (), paths: Sequence[str] = ()) -> str:
+    """Where a service answers: its first literal host (else the ALB's DNS name) and the literal start of its first path."""
+    host = next((h for h in hosts if not set(h) & set("*?")), load_balancer.load_balancer.load_balancer_dns_name)
+    path = re.split(r"[*?]", paths[0])[0] if paths else ""
+    return f"{'https' if load_balancer.https else 'http'}://{host}{path}"
 
 
 def _scaling(spec: ServiceSpec) -> ServiceScalingProps:

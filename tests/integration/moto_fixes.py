@@ -11,6 +11,10 @@ tests mark the gap ``xfail(strict=True)`` instead.
    CLI does this for BootstrapVersion): KeyError (HTTP 500, "XML parse error" in the CLI).
 4. RunTask of a task definition without container-level memory (Fargate): int += None.
 5. RunTask of an awsvpc task: moto's ENI has no ``private_dns_name`` (HTTP 500).
+6. ``AWS::ElasticLoadBalancingV2::TargetGroup`` has no ``Fn::GetAtt`` at all (FakeTargetGroup lacks
+   get_cfn_attribute: AttributeError, HTTP 500): a scaling policy on the ALB's RequestCountPerTarget
+   reads TargetGroupFullName. Added: TargetGroupArn, TargetGroupName, TargetGroupFullName and
+   LoadBalancerArns, as CloudFormation documents them.
 
 Extension, distinct from the bug fixes above: ``AWS::ApplicationAutoScaling::ScalableTarget``
 (with its ScheduledActions) and ``AWS::ApplicationAutoScaling::ScalingPolicy``. moto's
@@ -21,6 +25,13 @@ What the backend does not model stays out: the target's Tags (moto has no taggin
 Application Auto Scaling), PredictiveScaling policies (moto rejects the type: a warning, no
 policy) and the alarms a target-tracking policy on a customized metric would create (moto
 makes its CPU alarms for every ECS target-tracking policy).
+
+Extension: ``AWS::ServiceDiscovery::HttpNamespace`` (the Cloud Map namespace of ECS Service
+Connect, which the cluster's ServiceConnectDefaults reads with ``Fn::GetAtt ... Arn``). moto's
+CloudFormation does not create it ("Fn::GetAtt references undefined resource"); this adapter
+creates it through moto's own Cloud Map backend (CreateHttpNamespace, with its Tags). Ref is the
+namespace ID, as in CloudFormation; GetAtt gives Arn and Id. A new Name replaces the namespace;
+a new Description updates it in place; delete removes it.
 """
 
 from __future__ import annotations
@@ -40,7 +51,9 @@ from moto.cloudformation import parsing as cfn_parsing
 from moto.core.common_models import CloudFormationModel
 from moto.ec2.models.elastic_network_interfaces import NetworkInterface
 from moto.ecs.models import EC2ContainerServiceBackend
+from moto.elbv2.models import FakeTargetGroup
 from moto.kms.models import Key
+from moto.servicediscovery.models import ServiceDiscoveryBackend, servicediscovery_backends
 
 
 def _kms_key_json(cfn_json: dict[str, Any]) -> dict[str, Any]:
@@ -85,6 +98,27 @@ def _requirements_fixed(task_definition: Any) -> Any:
 def _private_dns_name(self: Any) -> str:
     ip = (self.private_ip_address or "10.0.0.1").replace(".", "-")
     return f"ip-{ip}.{self.ec2_backend.region_name}.compute.internal"
+
+
+_TARGET_GROUP_ATTRIBUTES = ("TargetGroupArn", "TargetGroupName", "TargetGroupFullName", "LoadBalancerArns")
+
+
+def _target_group_has_cfn_attr(cls: type, attr: str) -> bool:
+    return attr in _TARGET_GROUP_ATTRIBUTES
+
+
+def _target_group_cfn_attribute(self: Any, attribute_name: str) -> Any:
+    from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
+
+    if attribute_name == "TargetGroupArn":
+        return self.arn
+    if attribute_name == "TargetGroupName":
+        return self.name
+    if attribute_name == "TargetGroupFullName":  # targetgroup/<name>/<id>, the CloudWatch dimension
+        return self.arn.split(":", 5)[5]
+    if attribute_name == "LoadBalancerArns":
+        return list(self.load_balancer_arns)
+    raise UnformattedGetAttTemplateException()
 
 
 logger = logging.getLogger(__name__)
@@ -318,15 +352,112 @@ class CfnScalingPolicy(CloudFormationModel):
             backend.delete_scaling_policy(self.name, self.namespace, self.resource_id, self.dimension)
 
 
+def _cloud_map_backend(account_id: str, region_name: str) -> ServiceDiscoveryBackend:
+    return servicediscovery_backends[account_id][region_name]
+
+
+class CfnHttpNamespace(CloudFormationModel):
+    """``AWS::ServiceDiscovery::HttpNamespace``: CreateHttpNamespace in moto's Cloud Map backend."""
+
+    def __init__(self, namespace_id: str, arn: str, name: str) -> None:
+        self.namespace_id = namespace_id
+        self.arn = arn
+        self.name = name
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.namespace_id
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return ""
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::ServiceDiscovery::HttpNamespace"
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr in ("Arn", "Id")
+
+    def get_cfn_attribute(self, attribute_name: str) -> str:
+        from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
+
+        if attribute_name == "Arn":
+            return self.arn
+        if attribute_name == "Id":
+            return self.namespace_id
+        raise UnformattedGetAttTemplateException()
+
+    def is_created(self) -> bool:
+        return True
+
+    @classmethod
+    def _create(cls, props: dict[str, Any], account_id: str, region_name: str) -> CfnHttpNamespace:
+        backend = _cloud_map_backend(account_id, region_name)
+        operation_id = backend.create_http_namespace(
+            name=props["Name"],
+            creator_request_id="cloudformation",
+            description=props.get("Description", ""),
+            tags=props.get("Tags") or [],
+        )
+        namespace = backend.get_namespace(backend.get_operation(operation_id).targets["NAMESPACE"])
+        return cls(namespace.id, namespace.arn, namespace.name)
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any
+    ) -> CfnHttpNamespace:
+        return cls._create(cloudformation_json["Properties"], account_id, region_name)
+
+    @classmethod
+    def update_from_cloudformation_json(
+        cls, original_resource: Any, new_resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
+    ) -> CfnHttpNamespace:
+        props = cloudformation_json["Properties"]
+        if props["Name"] != original_resource.name:
+            # Name is create-only: a new namespace replaces the old one.
+            new = cls._create(props, account_id, region_name)
+            original_resource.delete(account_id, region_name)
+            return new
+        backend = _cloud_map_backend(account_id, region_name)
+        backend.update_http_namespace(original_resource.namespace_id, {"Description": props.get("Description", "")})
+        tags = props.get("Tags") or []
+        stale = [
+            t["Key"] for t in backend.list_tags_for_resource(original_resource.arn)["Tags"] if t["Key"] not in {n["Key"] for n in tags}
+        ]
+        if stale:
+            backend.untag_resource(original_resource.arn, stale)
+        if tags:
+            backend.tag_resource(original_resource.arn, tags)
+        return cls(original_resource.namespace_id, original_resource.arn, original_resource.name)
+
+    @classmethod
+    def delete_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
+    ) -> None:
+        backend = _cloud_map_backend(account_id, region_name)
+        if resource_name in backend.namespaces:
+            backend.delete_namespace(resource_name)
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        """DeleteNamespace (a namespace already gone counts as deleted)."""
+        self.delete_from_cloudformation_json(self.namespace_id, {}, account_id, region_name)
+
+
 def apply() -> None:
-    """Install the fixes and the Application Auto Scaling extension (idempotent)."""
-    # The two models above register themselves as CloudFormationModel subclasses on import;
+    """Install the fixes and the Application Auto Scaling and Cloud Map extensions (idempotent)."""
+    # The models above register themselves as CloudFormationModel subclasses on import;
     # moto caches its model lookups, so drop whatever it cached before.
     for cached in (cfn_parsing.get_model_list, cfn_parsing.get_model_map, cfn_parsing.get_name_type_map):
         cached.cache_clear()
     assert cfn_parsing.get_model_map()["AWS::ApplicationAutoScaling::ScalableTarget"] is CfnScalableTarget
+    assert cfn_parsing.get_model_map()["AWS::ServiceDiscovery::HttpNamespace"] is CfnHttpNamespace
     Key.create_from_cloudformation_json = classmethod(_create_key_fixed)  # type: ignore[assignment]
     cfn_models.CloudFormationBackend._resolve_update_parameters = _resolve_update_parameters  # type: ignore[method-assign]
     EC2ContainerServiceBackend._calculate_task_resource_requirements = staticmethod(_requirements_fixed)  # type: ignore[method-assign]
+    if "get_cfn_attribute" not in vars(FakeTargetGroup):
+        FakeTargetGroup.has_cfn_attr = classmethod(_target_group_has_cfn_attr)  # type: ignore[assignment]
+        FakeTargetGroup.get_cfn_attribute = _target_group_cfn_attribute  # type: ignore[attr-defined]
     if not hasattr(NetworkInterface, "private_dns_name"):
         NetworkInterface.private_dns_name = property(_private_dns_name)  # type: ignore[attr-defined]

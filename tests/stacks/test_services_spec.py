@@ -218,3 +218,11 @@ def test_outputs_name_each_services_url_or_endpoint(services: Synthesized) -> No
     assert {"StorefrontUrl", "ApiUrl", "SearchUrl", "EdgeLoadBalancerUrl"} <= outputs
     assert {f"{n}ConnectEndpoint" for n in ("Storefront", "Api", "Search", "Orders", "Inventory")} <= outputs
     assert "OrdersUrl" not in outputs
+
+
+def test_arch3_services_on_capacity_providers_wait_for_the_cluster_association(services: Synthesized) -> None:
+    """ARCH-3: a service with a capacity provider strategy is created after the cluster's providers are associated."""
+    (association,) = services.resources("AWS::ECS::ClusterCapacityProviderAssociations")
+    for logical, service in services.resources("AWS::ECS::Service").items():
+        if "CapacityProviderStrategy" in service["Properties"]:
+            assert association in service.get("DependsOn", []), logical
