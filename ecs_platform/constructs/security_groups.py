@@ -17,11 +17,17 @@ from constructs import Construct
 from ecs_platform.constructs.acknowledge import acknowledge, checkov_skip
 
 
-def _named(group: ec2.SecurityGroup, name: str | None) -> None:
-    Tags.of(group).add("Name", name or group.node.path.replace("/", "-"))
+class _NamedGroup(ec2.SecurityGroup):
+    """A security group with a description, explicit egress and a Name tag (CLI-1)."""
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, vpc: ec2.IVpc, name: str | None, description: str, allow_all_outbound: bool
+    ) -> None:
+        super().__init__(scope, construct_id, vpc=vpc, allow_all_outbound=allow_all_outbound, description=description)
+        Tags.of(self).add("Name", name or self.node.path.replace("/", "-"))
 
 
-class LoadBalancerSecurityGroup(ec2.SecurityGroup):
+class LoadBalancerSecurityGroup(_NamedGroup):
     """Inbound 80 (HTTP) and 443 (HTTPS) from the internet (``internet_facing``) or from the
     VPC; no outbound rule until targets are registered."""
 
@@ -37,13 +43,7 @@ class LoadBalancerSecurityGroup(ec2.SecurityGroup):
     ) -> None:
         """:param internal_clients: who may reach an internal load balancer. Default: the VPC's CIDR.
         :param name: value of the Name tag. Default: the construct path."""
-        super().__init__(
-            scope,
-            construct_id,
-            vpc=vpc,
-            allow_all_outbound=False,
-            description="ALB: inbound 80/443 only (SEC-2)",
-        )
+        super().__init__(scope, construct_id, vpc=vpc, name=name, allow_all_outbound=False, description="ALB: inbound 80/443 only (SEC-2)")
         self.clients = internal_clients or ec2.Peer.ipv4(vpc.vpc_cidr_block)
         """Who may reach the load balancer from inside: ``internal_clients``, or the VPC."""
         peer = ec2.Peer.any_ipv4() if internet_facing else self.clients
@@ -60,10 +60,9 @@ class LoadBalancerSecurityGroup(ec2.SecurityGroup):
                 "CKV_AWS_260",
                 "Internet-facing load balancer: 80/443 open to the world is its purpose (SEC-2); with HTTPS, 80 only redirects.",
             )
-        _named(self, name)
 
 
-class WebTaskSecurityGroup(ec2.SecurityGroup):
+class WebTaskSecurityGroup(_NamedGroup):
     """Web tasks: no inbound rule of its own (the load balancer's listener adds the one from
     its security group on the container port); outbound all, as the document prescribes."""
 
@@ -73,13 +72,13 @@ class WebTaskSecurityGroup(ec2.SecurityGroup):
             scope,
             construct_id,
             vpc=vpc,
+            name=name,
             allow_all_outbound=True,
             description="Web tasks: inbound from the ALB only, outbound all (SEC-2)",
         )
-        _named(self, name)
 
 
-class BatchSecurityGroup(ec2.SecurityGroup):
+class BatchSecurityGroup(_NamedGroup):
     """Batch tasks: no inbound rule; outbound tcp/443 only (AWS APIs, image registries)."""
 
     def __init__(self, scope: Construct, construct_id: str, *, vpc: ec2.IVpc, name: str | None = None) -> None:
@@ -88,14 +87,14 @@ class BatchSecurityGroup(ec2.SecurityGroup):
             scope,
             construct_id,
             vpc=vpc,
+            name=name,
             allow_all_outbound=False,
             description="Batch tasks: no inbound, outbound 443 only (SEC-2)",
         )
         self.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to AWS APIs and registries")
-        _named(self, name)
 
 
-class ServiceConnectClientsSecurityGroup(ec2.SecurityGroup):
+class ServiceConnectClientsSecurityGroup(_NamedGroup):
     """Membership of a Service Connect namespace (ARCH-7): every service of the namespace carries
     it, and each server lets it in on its own port only. No rule of its own: egress is the
     member's own group's (web tasks: all)."""
@@ -106,7 +105,7 @@ class ServiceConnectClientsSecurityGroup(ec2.SecurityGroup):
             scope,
             construct_id,
             vpc=vpc,
+            name=name,
             allow_all_outbound=False,
             description="Service Connect clients: servers allow their port from this group (ARCH-7)",
         )
-        _named(self, name)

@@ -240,48 +240,22 @@ class WebService(TaskAccessors, Construct):
         conditions = [elbv2.ListenerCondition.path_patterns(list(props.route.paths) or ["/*"])]
         if props.route.hosts:
             conditions.append(elbv2.ListenerCondition.host_headers(list(props.route.hosts)))
-        if not props.deployment.shifts_traffic:
-            self.listener_rule = elbv2.ApplicationListenerRule(
-                self,
-                "Rule",
-                listener=load_balancer.listener,
-                priority=props.route.priority,
-                conditions=conditions,
-                action=elbv2.ListenerAction.forward([self.target_group]),
+        listeners = {"Rule": load_balancer.listener}
+        if props.deployment.shifts_traffic:
+            self.alternate_target_group = self._target_group("AlternateTargets", props, target.port)
+            if load_balancer.test_listener is not None:
+                listeners["TestRule"] = load_balancer.test_listener
+        rules = [
+            elbv2.ApplicationListenerRule(
+                self, construct_id, listener=listener, priority=props.route.priority, conditions=conditions, action=self._forward()
             )
-            self.service.load_balancer_target(container_name=target.name, container_port=target.port).attach_to_application_target_group(
-                self.target_group
-            )
-            return
-        self.alternate_target_group = self._target_group("AlternateTargets", props, target.port)
-        both = [
-            elbv2.WeightedTargetGroup(target_group=self.target_group, weight=100),
-            elbv2.WeightedTargetGroup(target_group=self.alternate_target_group, weight=0),
+            for construct_id, listener in listeners.items()
         ]
-        self.listener_rule = elbv2.ApplicationListenerRule(
-            self,
-            "Rule",
-            listener=load_balancer.listener,
-            priority=props.route.priority,
-            conditions=conditions,
-            action=elbv2.ListenerAction.weighted_forward(both),
-        )
-        rules = [self.listener_rule]
-        if load_balancer.test_listener is not None:
-            self.test_listener_rule = elbv2.ApplicationListenerRule(
-                self,
-                "TestRule",
-                listener=load_balancer.test_listener,
-                priority=props.route.priority,
-                conditions=conditions,
-                action=elbv2.ListenerAction.weighted_forward(both),
-            )
-            rules.append(self.test_listener_rule)
-        role = self._load_balancer_role(props, load_balancer, rules)
-        self.service.load_balancer_target(
-            container_name=target.name,
-            container_port=target.port,
-            alternate_target=ecs.AlternateTarget(
+        self.listener_rule, self.test_listener_rule = rules[0], (rules[1] if len(rules) > 1 else None)
+        alternate: ecs.AlternateTarget | None = None
+        if self.alternate_target_group is not None:
+            role = self._load_balancer_role(props, list(listeners.values()), rules)
+            alternate = ecs.AlternateTarget(
                 "AlternateTarget",
                 alternate_target_group=self.alternate_target_group,
                 production_listener=ecs.ListenerRuleConfiguration.application_listener_rule(self.listener_rule),
@@ -289,14 +263,31 @@ class WebService(TaskAccessors, Construct):
                 if self.test_listener_rule
                 else None,
                 role=role,
-            ),
+            )
+            # ECS checks the role's permissions when the service is created: the policy must exist first.
+            assert role.scoped_policy is not None
+            self.service.node.add_dependency(role.scoped_policy)
+        self.service.load_balancer_target(
+            container_name=target.name, container_port=target.port, alternate_target=alternate
         ).attach_to_application_target_group(self.target_group)
-        # ECS checks the role's permissions when the service is created: the policy must exist first.
-        assert role.scoped_policy is not None
-        self.service.node.add_dependency(role.scoped_policy)
+
+    def _forward(self) -> elbv2.ListenerAction:
+        """To the target group; with an alternate one, 100/0 to the two (ECS shifts the weights)."""
+        assert self.target_group is not None
+        if self.alternate_target_group is None:
+            return elbv2.ListenerAction.forward([self.target_group])
+        return elbv2.ListenerAction.weighted_forward(
+            [
+                elbv2.WeightedTargetGroup(target_group=self.target_group, weight=100),
+                elbv2.WeightedTargetGroup(target_group=self.alternate_target_group, weight=0),
+            ]
+        )
 
     def _load_balancer_role(
-        self, props: WebServiceProps, load_balancer: LoadBalancer, rules: Sequence[elbv2.ApplicationListenerRule]
+        self,
+        props: WebServiceProps,
+        listeners: Sequence[elbv2.ApplicationListener],
+        rules: Sequence[elbv2.ApplicationListenerRule],
     ) -> ScopedRole:
         """The role ECS uses to move traffic between the target groups: exactly these rules and
         groups (CDK's default attaches the AWS managed AmazonECSInfrastructureRolePolicyForLoadBalancers, IAM-5)."""
@@ -329,10 +320,6 @@ class WebService(TaskAccessors, Construct):
         role.add_to_principal_policy(
             iam.PolicyStatement(actions=["elasticloadbalancing:ModifyRule"], resources=[r.listener_rule_arn for r in rules])
         )
-        listeners = [
-            load_balancer.listener,
-            *([load_balancer.test_listener] if self.test_listener_rule and load_balancer.test_listener else []),
-        ]
         role.add_to_principal_policy(
             iam.PolicyStatement(actions=["elasticloadbalancing:ModifyListener"], resources=[lst.listener_arn for lst in listeners])
         )

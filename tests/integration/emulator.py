@@ -29,6 +29,27 @@ CDK = [str(CDK_BIN), "--no-notices", "--no-version-reporting"]
 class Emulator:
     endpoint: str
     workdir: Path
+    account: str = ACCOUNT
+    """The account the CLI and boto3 act in: moto's default, or another (see :meth:`in_account`)."""
+    credentials: dict[str, str] | None = None
+    """Temporary credentials in ``account`` (None: moto's default account's dummy keys)."""
+
+    def in_account(self, account: str) -> Emulator:
+        """The same emulator, acting in ``account``: moto's STS gives credentials in any account."""
+        role = f"arn:aws:iam::{account}:role/integration-tests"
+        credentials = self.client("sts").assume_role(RoleArn=role, RoleSessionName="integration-tests")["Credentials"]
+        other = Emulator(self.endpoint, self.workdir, account=account, credentials=credentials)
+        assert other.client("sts").get_caller_identity()["Account"] == account
+        return other
+
+    def _keys(self) -> dict[str, str]:
+        if self.credentials is None:
+            return {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+        return {
+            "aws_access_key_id": self.credentials["AccessKeyId"],
+            "aws_secret_access_key": self.credentials["SecretAccessKey"],
+            "aws_session_token": self.credentials["SessionToken"],
+        }
 
     @property
     def env(self) -> dict[str, str]:
@@ -36,8 +57,6 @@ class Emulator:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CDK_"))}
         env.update(
             PATH=f"{PROJECT_ROOT / '.venv' / 'bin'}{os.pathsep}{CDK_BIN.parent}{os.pathsep}{env.get('PATH', '')}",
-            AWS_ACCESS_KEY_ID="testing",
-            AWS_SECRET_ACCESS_KEY="testing",
             AWS_DEFAULT_REGION=REGION,
             AWS_REGION=REGION,
             AWS_ENDPOINT_URL=self.endpoint,
@@ -47,10 +66,11 @@ class Emulator:
             AWS_CONFIG_FILE=str(self.workdir / "no-aws-config"),
             AWS_SHARED_CREDENTIALS_FILE=str(self.workdir / "no-aws-credentials"),
             AWS_EC2_METADATA_DISABLED="true",
-            CDK_DEFAULT_ACCOUNT=ACCOUNT,
+            CDK_DEFAULT_ACCOUNT=self.account,
             CDK_DEFAULT_REGION=REGION,
             CDK_DISABLE_CLI_TELEMETRY="true",
         )
+        env.update({key.upper(): value for key, value in self._keys().items()})
         return env
 
     def client(self, service: str) -> Any:
@@ -58,8 +78,7 @@ class Emulator:
             service,
             endpoint_url=self.endpoint,
             region_name=REGION,
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
+            **self._keys(),
         )
 
     def reset(self) -> None:

@@ -17,10 +17,8 @@ One deployment per module. Where moto does not model a property, the test is mar
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-import boto3
 import pytest
 
 from tests.conftest import Synthesized
@@ -32,35 +30,6 @@ moto_gap = pytest.mark.xfail(strict=True)
 
 NETWORK = "market-staging-network"
 WORKLOADS = "market-staging-workloads"
-
-
-@dataclass
-class AccountEmulator(Emulator):
-    """The emulator seen with credentials of another account (from moto's STS AssumeRole)."""
-
-    account: str
-    credentials: dict[str, Any]
-
-    @property
-    def env(self) -> dict[str, str]:
-        env = super().env
-        env.update(
-            AWS_ACCESS_KEY_ID=self.credentials["AccessKeyId"],
-            AWS_SECRET_ACCESS_KEY=self.credentials["SecretAccessKey"],
-            AWS_SESSION_TOKEN=self.credentials["SessionToken"],
-            CDK_DEFAULT_ACCOUNT=self.account,
-        )
-        return env
-
-    def client(self, service: str) -> Any:
-        return boto3.client(
-            service,
-            endpoint_url=self.endpoint,
-            region_name=REGION,
-            aws_access_key_id=self.credentials["AccessKeyId"],
-            aws_secret_access_key=self.credentials["SecretAccessKey"],
-            aws_session_token=self.credentials["SessionToken"],
-        )
 
 
 def _own_certificate(arn: str) -> None:
@@ -82,15 +51,12 @@ def services(synth: Callable[[str], Synthesized]) -> Synthesized:
 
 
 @pytest.fixture(scope="module")
-def account(emulator: Emulator, services: Synthesized) -> AccountEmulator:
+def account(emulator: Emulator, services: Synthesized) -> Emulator:
     """The spec's account in the freshly reset emulator: bootstrapped, holding the spec's certificate."""
     environment = services.spec.environment
     assert environment.account is not None and environment.account != ACCOUNT
     assert environment.region == REGION
-    role = f"arn:aws:iam::{environment.account}:role/integration-tests"
-    credentials = emulator.client("sts").assume_role(RoleArn=role, RoleSessionName="integration-tests")["Credentials"]
-    spec_account = AccountEmulator(emulator.endpoint, emulator.workdir, account=environment.account, credentials=credentials)
-    assert spec_account.client("sts").get_caller_identity()["Account"] == environment.account
+    spec_account = emulator.in_account(environment.account)
     for lb in services.spec.load_balancers:
         if lb.certificate_arn is not None:
             _own_certificate(lb.certificate_arn)
@@ -99,7 +65,7 @@ def account(emulator: Emulator, services: Synthesized) -> AccountEmulator:
 
 
 @pytest.fixture(scope="module")
-def outputs(account: AccountEmulator, services: Synthesized) -> dict[str, dict[str, str]]:
+def outputs(account: Emulator, services: Synthesized) -> dict[str, dict[str, str]]:
     """The services spec's assembly, deployed as synthesized: the outputs by stack name."""
     return account.deploy(services.outdir)
 
@@ -110,7 +76,7 @@ def workloads(outputs: dict[str, dict[str, str]]) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def physical(account: AccountEmulator, outputs: dict[str, dict[str, str]]) -> dict[str, str]:
+def physical(account: Emulator, outputs: dict[str, dict[str, str]]) -> dict[str, str]:
     """Physical IDs of the workload stack's resources, by logical ID. (moto lists the resources it does not create,
     e.g. AWS::CloudWatch::Alarm, without a logical ID, and security group ingress rules without a physical ID: they
     are left out.)"""
@@ -125,7 +91,7 @@ def template_services(services: Synthesized) -> dict[str, dict[str, Any]]:
 
 
 @pytest.fixture(scope="module")
-def deployed(account: AccountEmulator, services: Synthesized, workloads: dict[str, str]) -> dict[str, dict[str, Any]]:
+def deployed(account: Emulator, services: Synthesized, workloads: dict[str, str]) -> dict[str, dict[str, Any]]:
     """DescribeServices of every service of the spec, by name."""
     names = [s.name for s in services.spec.services]
     response = account.client("ecs").describe_services(cluster=workloads["ClusterName"], services=names)
@@ -147,7 +113,7 @@ def _shared_alb_services(services: Synthesized) -> list[str]:
 # --- the stacks and their outputs -----------------------------------------------------------
 
 
-def test_use2_both_stacks_deploy_in_the_spec_account(account: AccountEmulator, outputs: dict[str, dict[str, str]]) -> None:
+def test_use2_both_stacks_deploy_in_the_spec_account(account: Emulator, outputs: dict[str, dict[str, str]]) -> None:
     """USE-2: the network and workload stacks of the five-service spec deploy (CREATE_COMPLETE) in the spec's account."""
     stacks = account.client("cloudformation").describe_stacks()["Stacks"]
     assert {s["StackName"]: s["StackStatus"] for s in stacks if s["StackName"].startswith("market-")} == {
@@ -174,7 +140,7 @@ def test_use2_arch7_outputs_name_every_service(services: Synthesized, workloads:
     assert url_services == {n.capitalize() for n in _shared_alb_services(services)} == {"Storefront", "Api", "Search"}
 
 
-def test_arch4_service_urls_are_the_shared_alb(account: AccountEmulator, workloads: dict[str, str]) -> None:
+def test_arch4_service_urls_are_the_shared_alb(account: Emulator, workloads: dict[str, str]) -> None:
     """ARCH-4: the Url outputs are the shared HTTPS ALB's address, with the literal start of each service's first path."""
     (alb,) = account.client("elbv2").describe_load_balancers()["LoadBalancers"]
     url = f"https://{alb['DNSName']}"
@@ -190,7 +156,7 @@ def test_arch4_service_urls_are_the_shared_alb(account: AccountEmulator, workloa
 
 
 def test_use2_ha3_five_services_each_with_two_tasks(
-    account: AccountEmulator,
+    account: Emulator,
     services: Synthesized,
     deployed: dict[str, dict[str, Any]],
     template_services: dict[str, dict[str, Any]],
@@ -210,7 +176,7 @@ def test_use2_ha3_five_services_each_with_two_tasks(
 
 
 @moto_gap(reason="moto's CloudFormation does not create AWS::ECS::ClusterCapacityProviderAssociations")
-def test_arch3_cluster_offers_fargate_and_fargate_spot(account: AccountEmulator, workloads: dict[str, str]) -> None:
+def test_arch3_cluster_offers_fargate_and_fargate_spot(account: Emulator, workloads: dict[str, str]) -> None:
     """ARCH-3: the cluster has both capacity providers the services' strategies name, FARGATE and FARGATE_SPOT."""
     (cluster,) = account.client("ecs").describe_clusters(clusters=[workloads["ClusterName"]])["clusters"]
     assert sorted(cluster.get("capacityProviders", [])) == ["FARGATE", "FARGATE_SPOT"]
@@ -266,7 +232,7 @@ def test_ha8_arch8_deployment_strategy_per_service(
 
 @moto_gap(reason="moto's CloudFormation drops LoadBalancers of AWS::ECS::Service, and with them AdvancedConfiguration")
 def test_arch4_ha8_services_shift_traffic_between_their_two_target_groups(
-    account: AccountEmulator, deployed: dict[str, dict[str, Any]], template_services: dict[str, dict[str, Any]], physical: dict[str, str]
+    account: Emulator, deployed: dict[str, dict[str, Any]], template_services: dict[str, dict[str, Any]], physical: dict[str, str]
 ) -> None:
     """ARCH-4 / HA-8: each ALB service registers its tasks in its target group, and names the alternate target group, the
     production and test listener rules and the role ECS uses to move traffic between them during a deployment."""
@@ -295,7 +261,7 @@ def test_arch4_ha8_services_shift_traffic_between_their_two_target_groups(
 
 
 def test_arch5_ha5_each_service_has_its_scaling_target_and_policies(
-    account: AccountEmulator, services: Synthesized, workloads: dict[str, str], physical: dict[str, str]
+    account: Emulator, services: Synthesized, workloads: dict[str, str], physical: dict[str, str]
 ) -> None:
     """ARCH-5 / HA-5 / USE-2: each service scales on its own: a scalable target with the template's min (>= 2) and max
     (api: 10, from requests_per_task scaling; the others 2..4) and its target-tracking policies, CPU 60 % for all and the
@@ -359,7 +325,7 @@ def test_arch5_ha5_each_service_has_its_scaling_target_and_policies(
 
 
 @pytest.fixture(scope="module")
-def listeners(account: AccountEmulator, outputs: dict[str, dict[str, str]]) -> dict[int, dict[str, Any]]:
+def listeners(account: Emulator, outputs: dict[str, dict[str, str]]) -> dict[int, dict[str, Any]]:
     """The shared ALB's listeners by port."""
     elbv2 = account.client("elbv2")
     (alb,) = elbv2.describe_load_balancers()["LoadBalancers"]
@@ -367,7 +333,7 @@ def listeners(account: AccountEmulator, outputs: dict[str, dict[str, str]]) -> d
 
 
 def test_arch4_one_public_alb_with_https_redirect_and_test_listener(
-    account: AccountEmulator, services: Synthesized, listeners: dict[int, dict[str, Any]]
+    account: Emulator, services: Synthesized, listeners: dict[int, dict[str, Any]]
 ) -> None:
     """ARCH-4: one internet-facing ALB for the three web services: HTTPS 443 with the spec's certificate and a TLS 1.3
     policy, 80 redirecting to 443 (301), and the 8443 test listener for deployments; unmatched requests get a 404."""
@@ -391,7 +357,7 @@ def test_arch4_one_public_alb_with_https_redirect_and_test_listener(
 
 
 def test_arch4_listener_rules_route_paths_to_weighted_target_groups(
-    account: AccountEmulator, services: Synthesized, listeners: dict[int, dict[str, Any]], physical: dict[str, str]
+    account: Emulator, services: Synthesized, listeners: dict[int, dict[str, Any]], physical: dict[str, str]
 ) -> None:
     """ARCH-4: on the production (443) and the test (8443) listener alike, /api/* goes to api (priority 10),
     /search and /search/* to search (20), every other path to storefront (50000, evaluated last); each rule forwards to
@@ -433,7 +399,7 @@ def test_arch4_listener_rules_route_paths_to_weighted_target_groups(
 
 
 def test_arch4_six_target_groups_two_per_traffic_shifting_service(
-    account: AccountEmulator, services: Synthesized, physical: dict[str, str]
+    account: Emulator, services: Synthesized, physical: dict[str, str]
 ) -> None:
     """ARCH-4 / BP-2: six target groups, two for each of storefront, api and search: IP targets (awsvpc) on the container
     port, the health check path of the spec (api: /api/health), all in the workload VPC and attached to the shared ALB."""
@@ -463,7 +429,7 @@ def test_arch4_six_target_groups_two_per_traffic_shifting_service(
     assert next(s for s in services.spec.services if s.name == "api").health_check.path == "/api/health"
 
 
-def test_arch4_sec2_alb_security_group_test_port_open_to_the_vpc_only(account: AccountEmulator, outputs: dict[str, dict[str, str]]) -> None:
+def test_arch4_sec2_alb_security_group_test_port_open_to_the_vpc_only(account: Emulator, outputs: dict[str, dict[str, str]]) -> None:
     """ARCH-4 / SEC-2: the ALB takes 80 and 443 from the internet, and the 8443 test listener only from inside the VPC."""
     ec2 = account.client("ec2")
     (alb,) = account.client("elbv2").describe_load_balancers()["LoadBalancers"]
@@ -476,7 +442,7 @@ def test_arch4_sec2_alb_security_group_test_port_open_to_the_vpc_only(account: A
 # --- Service Connect ------------------------------------------------------------------------
 
 
-def test_arch7_service_connect_namespace_exists(account: AccountEmulator, services: Synthesized, physical: dict[str, str]) -> None:
+def test_arch7_service_connect_namespace_exists(account: Emulator, services: Synthesized, physical: dict[str, str]) -> None:
     """ARCH-7: the Cloud Map HTTP namespace market.internal exists (Service Connect's), the stack's resource, tagged."""
     assert services.spec.service_connect is not None
     sd = account.client("servicediscovery")
@@ -490,7 +456,7 @@ def test_arch7_service_connect_namespace_exists(account: AccountEmulator, servic
 
 
 @moto_gap(reason="moto's CloudFormation ignores ServiceConnectDefaults of AWS::ECS::Cluster")
-def test_arch7_cluster_defaults_to_the_namespace(account: AccountEmulator, workloads: dict[str, str]) -> None:
+def test_arch7_cluster_defaults_to_the_namespace(account: Emulator, workloads: dict[str, str]) -> None:
     """ARCH-7: the cluster's Service Connect default namespace is market.internal."""
     (namespace,) = account.client("servicediscovery").list_namespaces()["Namespaces"]
     (cluster,) = account.client("ecs").describe_clusters(clusters=[workloads["ClusterName"]])["clusters"]
@@ -499,7 +465,7 @@ def test_arch7_cluster_defaults_to_the_namespace(account: AccountEmulator, workl
 
 @moto_gap(reason="moto's CloudFormation ignores ServiceConnectConfiguration of AWS::ECS::Service")
 def test_arch7_every_service_joins_service_connect_under_its_name(
-    account: AccountEmulator, deployed: dict[str, dict[str, Any]], template_services: dict[str, dict[str, Any]]
+    account: Emulator, deployed: dict[str, dict[str, Any]], template_services: dict[str, dict[str, Any]]
 ) -> None:
     """ARCH-7 / ARCH-9: every service joins the namespace as a Service Connect server under its own name and port
     (http://orders:8080, ...); orders has the spec's 10 s per-request timeout."""

@@ -65,6 +65,14 @@ class Bad:
         allowed = f"(?=.*{self.allowed})" if self.allowed else ""
         return rf"(?m)^  {re.escape(self.path)}: (?=.*{self.value}){allowed}"
 
+    def check(self, data: dict[str, Any]) -> None:
+        """Given ``data`` (a valid spec) with this mutation, when it is parsed, then it is rejected with the
+        path, the value and what is allowed on one line, and with nothing else wrong."""
+        self.mutate(data)
+        with pytest.raises(SpecError, match=self.pattern) as excinfo:
+            parse_spec(data, source="bad.yaml")
+        assert len(excinfo.value.issues) == self.issues, excinfo.value.issues
+
 
 def _set(getter: Callable[[dict[str, Any]], dict[str, Any]], **values: Any) -> Callable[[dict[str, Any]], Any]:
     return lambda data: getter(data).update(values)
@@ -296,16 +304,7 @@ CASES: dict[str, Bad] = {
 
 @pytest.mark.parametrize("bad", CASES.values(), ids=CASES.keys())
 def test_fails_when(bad: Bad) -> None:
-    # Given the default spec with one mutation
-    data = default_spec()
-    bad.mutate(data)
-
-    # When it is parsed, Then it is rejected with the path, the value and what is allowed
-    with pytest.raises(SpecError, match=bad.pattern) as excinfo:
-        parse_spec(data, source="bad.yaml")
-
-    # ... and with nothing else wrong
-    assert len(excinfo.value.issues) == bad.issues, excinfo.value.issues
+    bad.check(default_spec())
 
 
 def test_fails_when_a_secret_has_an_unknown_key_and_lists_the_allowed_ones() -> None:
