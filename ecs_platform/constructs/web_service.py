@@ -98,7 +98,7 @@ class ServiceConnectProps:
     clients: ec2.ISecurityGroup
     """The group every member of the namespace carries; servers let it in on their port."""
     dns_name: str | None = None
-    """Name clients call. Default: the service name."""
+    """Name clients call. Default: ``service_name``, else the serving container's name."""
     per_request_timeout: Duration | None = None
     """Longest time a request may take through the proxy. Default: ECS's (15 seconds)."""
     idle_timeout: Duration | None = None
@@ -142,7 +142,8 @@ class WebServiceProps(WorkloadProps):
 
 
 class WebService(TaskAccessors, Construct):
-    """A Fargate service behind an ALB, in private subnets without public IPs.
+    """A Fargate service in private subnets without public IPs, behind an ALB, reached by name
+    through Service Connect, or both.
 
     Desired count at least 2 spread across AZs with AZ rebalancing (HA-3); a deployment
     circuit breaker with rollback (ARCH-8) and alarms that roll back (HA-8); rolling, blue/green,
