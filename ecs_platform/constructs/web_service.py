@@ -155,7 +155,12 @@ class WebService(TaskAccessors, Construct):
     def __init__(self, scope: Construct, construct_id: str, *, props: WebServiceProps) -> None:
         super().__init__(scope, construct_id)
         _validate(props)
-        target = _target_container(props.containers, props.target_container) if props.load_balancer else None
+        # The container that serves: the load balancer's target, or a Service Connect server's port.
+        target = (
+            _target_container(props.containers, props.target_container)
+            if props.load_balancer or props.target_container
+            else next((c for c in props.containers if c.port is not None), None)
+        )
         self.task = FargateTask(self, "Task", props=props)
         self.security_group = props.security_group or WebTaskSecurityGroup(
             self, "SecurityGroup", vpc=props.cluster.vpc, name=props.service_name
@@ -198,7 +203,7 @@ class WebService(TaskAccessors, Construct):
         self.connect_endpoint: str | None = None
         """``http://<name>:<port>`` other services of the namespace call (Service Connect servers only)."""
         if connect is not None:
-            self._join(props, connect)
+            self._join(props, connect, target)
         self.scaling: ecs.ScalableTaskCount | None = None
         self.scaling_min = props.scaling.min_capacity if props.scaling else props.desired_count
         if props.scaling is not None:
@@ -326,12 +331,9 @@ class WebService(TaskAccessors, Construct):
         )
         return role
 
-    def _join(self, props: WebServiceProps, connect: ServiceConnectProps) -> None:
+    def _join(self, props: WebServiceProps, connect: ServiceConnectProps, serving: ContainerProps | None) -> None:
         """ARCH-7: join the namespace; a service with a port also serves it by name, and lets the
         namespace's members in on that port (SEC-2: from known groups only)."""
-        serving = next((c for c in props.containers if c.port is not None and c.protocol == ecs.Protocol.TCP), None)
-        if props.target_container is not None:
-            serving = _target_container(props.containers, props.target_container)
         services = []
         if serving is not None and serving.port is not None:
             dns_name = connect.dns_name or props.service_name or serving.name
