@@ -64,9 +64,7 @@ def snapshot(root: Path, out: Path, specs: Sequence[Path] = ()) -> list[Path]:
     for spec in chosen:
         outdir = out / spec.stem
         env = {**os.environ, "CDK_OUTDIR": str(outdir), "CDK_CONTEXT_JSON": _context(root, spec.resolve())}
-        result = subprocess.run(
-            [sys.executable, "app.py"], cwd=root, env=env, capture_output=True, text=True, timeout=600, check=False
-        )
+        result = subprocess.run([sys.executable, "app.py"], cwd=root, env=env, capture_output=True, text=True, timeout=600, check=False)
         if result.returncode != 0:
             raise RuntimeError(f"{spec}: synthesis failed:\n{result.stderr[-3000:]}")
         written.append(outdir)

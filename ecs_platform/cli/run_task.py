@@ -36,12 +36,11 @@ from typing import Any, Protocol, TextIO
 
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError  # type: ignore[import-untyped]
 
-# LIM-3, as in ecs_platform/spec/limits.py (not imported: the spec package loads pydantic and
-# YAML; a unit test checks the values agree).
-RUN_TASK_MAX_COUNT_PER_CALL = 10
-RUN_TASK_CALLS_PER_SECOND = 20
+from ecs_platform.limits import MAX_TASKS_PER_SERVICE, RUN_TASK_CALLS_PER_SECOND, RUN_TASK_MAX_COUNT_PER_CALL
+from ecs_platform.outputs import RUN_TASK_PARAMETERS, output_prefix
+
 #: The largest --count: LIM-3's 5,000 tasks (per service; one run is kept to the same scale).
-MAX_COUNT = 5_000
+MAX_COUNT = MAX_TASKS_PER_SERVICE
 #: DescribeTasks accepts at most 100 task ARNs per call.
 DESCRIBE_TASKS_MAX = 100
 
@@ -56,7 +55,6 @@ DEFAULT_TIMEOUT_SECONDS = 3600.0
 #: Between DescribeTasks polls (the AWS CLI's tasks-stopped waiter also polls every 6 s).
 POLL_INTERVAL_SECONDS = 6.0
 DEFAULT_SPEC = "specs/default.yaml"
-OUTPUT_SUFFIX = "RunTaskParameters"
 #: RunTask's startedBy, unless the stack output sets one: ListTasks --started-by finds these runs.
 STARTED_BY = "ecs-platform-run-task"
 
@@ -85,12 +83,6 @@ class CloudFormationClient(Protocol):
     """The part of boto3's CloudFormation client this command uses."""
 
     def describe_stacks(self, **kwargs: Any) -> dict[str, Any]: ...
-
-
-def output_prefix(job: str) -> str:
-    """``nightly-report`` -> ``NightlyReport``: as ecs_platform.stacks.workload_stack.output_prefix
-    (copied, because importing the stacks package loads aws_cdk)."""
-    return "".join(part.capitalize() for part in job.split("-"))
 
 
 class RateLimiter:
@@ -169,7 +161,7 @@ def check_count(count: int) -> str | None:
 def _job_name(key: str, output: dict[str, Any]) -> str:
     """The job a ``...RunTaskParameters`` output belongs to: its description starts with the job's
     name (``nightly-report: RunTask request ...``); otherwise the output's PascalCase prefix."""
-    prefix = key.removesuffix(OUTPUT_SUFFIX)
+    prefix = key.removesuffix(RUN_TASK_PARAMETERS)
     name = str(output.get("Description", "")).partition(": ")[0]
     return name if name and output_prefix(name) == prefix else prefix
 
@@ -189,10 +181,10 @@ def find_job(cloudformation: CloudFormationClient, stack: str, job: str, *, slee
             "deploy it (make deploy) or name it with --stack, --spec or --region"
         )
     outputs = {output["OutputKey"]: output for output in response["Stacks"][0].get("Outputs", [])}
-    key = output_prefix(job) + OUTPUT_SUFFIX
+    key = output_prefix(job) + RUN_TASK_PARAMETERS
     if key not in outputs:
-        jobs = sorted(_job_name(k, output) for k, output in outputs.items() if k.endswith(OUTPUT_SUFFIX))
-        known = f"jobs in the stack: {', '.join(jobs)}" if jobs else f"the stack has no jobs (no output ends in {OUTPUT_SUFFIX})"
+        jobs = sorted(_job_name(k, output) for k, output in outputs.items() if k.endswith(RUN_TASK_PARAMETERS))
+        known = f"jobs in the stack: {', '.join(jobs)}" if jobs else f"the stack has no jobs (no output ends in {RUN_TASK_PARAMETERS})"
         raise RunTaskError(f"stack {stack!r} has no job {job!r} (no output {key}); {known}")
     try:
         request = json.loads(outputs[key]["OutputValue"])

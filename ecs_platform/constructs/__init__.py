@@ -1,18 +1,49 @@
-"""Reusable constructs of ecs-platform, each usable without the spec."""
+"""Reusable constructs of ecs-platform, each usable without the spec.
+
+Every construct takes ``(scope, construct_id, *, props=XProps(...))``; props are frozen
+dataclasses with CDK types, and every optional field documents its default. A construct
+that refuses its props raises :class:`ConstructError`, naming the construct path.
+"""
 
 from ecs_platform.constructs.batch_job import BatchJob, BatchJobProps, JobSchedule
 from ecs_platform.constructs.cluster import Cluster, ClusterProps
-from ecs_platform.constructs.encryption_key import EncryptionKey
+from ecs_platform.constructs.container_secret import ContainerSecret
+from ecs_platform.constructs.dead_letter_queue import DeadLetterQueue, DeadLetterQueueProps
+from ecs_platform.constructs.encryption_key import EncryptionKey, EncryptionKeyProps
+from ecs_platform.constructs.errors import ConstructError
 from ecs_platform.constructs.execution_role import ExecutionRole
-from ecs_platform.constructs.fargate_task import ContainerProps, FargateTask, FargateTaskProps
+from ecs_platform.constructs.fargate_task import ContainerProps, DeploymentProps, FargateTask, FargateTaskProps, WorkloadProps
 from ecs_platform.constructs.load_balancer import LoadBalancer, LoadBalancerProps
-from ecs_platform.constructs.log_buckets import LogBuckets
+from ecs_platform.constructs.log_buckets import LogBuckets, LogBucketsProps
 from ecs_platform.constructs.network import Network, NetworkProps
 from ecs_platform.constructs.queue_worker import QueueWorker, QueueWorkerProps
-from ecs_platform.constructs.scoped_role import RESOURCE_WILDCARD_ONLY, EcsTasksRole, ScopedRole
-from ecs_platform.constructs.security_groups import BatchSecurityGroup, LoadBalancerSecurityGroup, WebTaskSecurityGroup
+from ecs_platform.constructs.scoped_role import (
+    RESOURCE_WILDCARD_ONLY,
+    EcsTaskRoleProps,
+    EcsTasksRole,
+    ScopedRole,
+    ScopedRoleProps,
+    service_principal,
+)
+from ecs_platform.constructs.security_groups import (
+    BatchSecurityGroup,
+    LoadBalancerSecurityGroup,
+    LoadBalancerSecurityGroupProps,
+    SecurityGroupProps,
+    ServiceConnectClientsSecurityGroup,
+    WebTaskSecurityGroup,
+)
 from ecs_platform.constructs.task_role import TaskRole
-from ecs_platform.constructs.web_service import HealthCheckProps, WebService, WebServiceProps
+from ecs_platform.constructs.web_service import (
+    HealthCheckProps,
+    RouteProps,
+    ScheduledScalingProps,
+    ServiceConnectProps,
+    ServiceScalingProps,
+    WebService,
+    WebServiceProps,
+)
+from ecs_platform.constructs.workload_platform import WorkloadPlatform, WorkloadPlatformProps
 
 __all__ = [
     "RESOURCE_WILDCARD_ONLY",
@@ -21,9 +52,16 @@ __all__ = [
     "BatchSecurityGroup",
     "Cluster",
     "ClusterProps",
+    "ConstructError",
     "ContainerProps",
+    "ContainerSecret",
+    "DeadLetterQueue",
+    "DeadLetterQueueProps",
+    "DeploymentProps",
+    "EcsTaskRoleProps",
     "EcsTasksRole",
     "EncryptionKey",
+    "EncryptionKeyProps",
     "ExecutionRole",
     "FargateTask",
     "FargateTaskProps",
@@ -32,14 +70,27 @@ __all__ = [
     "LoadBalancer",
     "LoadBalancerProps",
     "LoadBalancerSecurityGroup",
+    "LoadBalancerSecurityGroupProps",
     "LogBuckets",
+    "LogBucketsProps",
     "Network",
     "NetworkProps",
     "QueueWorker",
     "QueueWorkerProps",
+    "RouteProps",
+    "ScheduledScalingProps",
     "ScopedRole",
+    "ScopedRoleProps",
+    "SecurityGroupProps",
+    "ServiceConnectClientsSecurityGroup",
+    "ServiceConnectProps",
+    "ServiceScalingProps",
     "TaskRole",
     "WebService",
     "WebServiceProps",
     "WebTaskSecurityGroup",
+    "WorkloadPlatform",
+    "WorkloadPlatformProps",
+    "WorkloadProps",
+    "service_principal",
 ]

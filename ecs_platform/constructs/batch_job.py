@@ -19,12 +19,13 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from ecs_platform.constructs.acknowledge import acknowledge, nag_text
-from ecs_platform.constructs.dead_letter_queue import DeadLetterQueue
+from ecs_platform.constructs.dead_letter_queue import DeadLetterQueue, DeadLetterQueueProps
 from ecs_platform.constructs.encryption_key import allow_notifications
+from ecs_platform.constructs.errors import ConstructError, refuse
 from ecs_platform.constructs.fargate_task import FargateTask, TaskAccessors, WorkloadProps
-from ecs_platform.constructs.scoped_role import ScopedRole, service_principal
-from ecs_platform.constructs.security_groups import BatchSecurityGroup
-from ecs_platform.spec.limits import RUN_TASK_MAX_COUNT_PER_CALL
+from ecs_platform.constructs.scoped_role import ScopedRole, ScopedRoleProps, service_principal
+from ecs_platform.constructs.security_groups import BatchSecurityGroup, SecurityGroupProps
+from ecs_platform.limits import RUN_TASK_COUNT
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -76,14 +77,15 @@ class BatchJob(TaskAccessors, Construct):
 
     def __init__(self, scope: Construct, construct_id: str, *, props: BatchJobProps) -> None:
         super().__init__(scope, construct_id)
-        if not 1 <= props.count <= RUN_TASK_MAX_COUNT_PER_CALL:
-            raise ValueError(f"count {props.count} is out of range; allowed: 1..{RUN_TASK_MAX_COUNT_PER_CALL} (RunTask, LIM-3)")
+        refuse(self, "count", RUN_TASK_COUNT.check(props.count), props.count)
         if props.capacity_provider not in ("FARGATE", "FARGATE_SPOT"):
-            raise ValueError(f"capacity_provider {props.capacity_provider!r} is not allowed; allowed: FARGATE, FARGATE_SPOT")
+            raise ConstructError(self, f"capacity_provider {props.capacity_provider!r} is not allowed; allowed: FARGATE, FARGATE_SPOT")
         self.name = props.name or props.family or construct_id
         self.cluster = props.cluster
         self.task = FargateTask(self, "Task", props=props)
-        self.security_group = props.security_group or BatchSecurityGroup(self, "SecurityGroup", vpc=props.cluster.vpc, name=self.name)
+        self.security_group = props.security_group or BatchSecurityGroup(
+            self, "SecurityGroup", props=SecurityGroupProps(vpc=props.cluster.vpc, name=self.name)
+        )
         selection = props.vpc_subnets
         self.subnet_ids = props.cluster.vpc.select_subnets(
             availability_zones=selection.availability_zones,
@@ -154,24 +156,28 @@ class BatchJob(TaskAccessors, Construct):
     def _schedule(self, props: BatchJobProps, when: JobSchedule) -> None:
         stack = Stack.of(self)
         self.dead_letter_queue = DeadLetterQueue(
-            self, "DeadLetterQueue", key=props.encryption_key, removal_policy=props.removal_policy, of_what="the job's schedule"
+            self,
+            "DeadLetterQueue",
+            props=DeadLetterQueueProps(key=props.encryption_key, removal_policy=props.removal_policy, of_what="the job's schedule"),
         )
         role = ScopedRole(
             self,
             "SchedulerRole",
-            assumed_by=service_principal(
-                "scheduler.amazonaws.com",
-                account=stack.account,
-                source_arn=stack.format_arn(service="scheduler", resource="schedule", resource_name="*"),
+            props=ScopedRoleProps(
+                assumed_by=service_principal(
+                    "scheduler.amazonaws.com",
+                    account=stack.account,
+                    source_arn=stack.format_arn(service="scheduler", resource="schedule", resource_name="*"),
+                ),
+                description="EventBridge Scheduler: run this job's task",
             ),
-            description="EventBridge Scheduler: run this job's task",
         )
         # CDK grants sqs:SendMessage on the dead-letter queue, but not its key.
         props.encryption_key.grant(role, "kms:GenerateDataKey", "kms:Decrypt")
         target: scheduler.IScheduleTarget
         if when.supervised:
             if props.count != 1:
-                raise ValueError(f"count {props.count} with a timeout or retries; allowed: count 1 (one supervised task per run)")
+                raise ConstructError(self, f"count {props.count} with a timeout or retries; allowed: count 1 (one supervised task per run)")
             self.state_machine = self._state_machine(props, when)
             target = targets.StepFunctionsStartExecution(
                 self.state_machine,
@@ -222,8 +228,10 @@ class BatchJob(TaskAccessors, Construct):
         role = ScopedRole(
             self,
             "StateMachineRole",
-            assumed_by=service_principal("states.amazonaws.com", account=stack.account),
-            description="Step Functions: run this job's task and wait for it",
+            props=ScopedRoleProps(
+                assumed_by=service_principal("states.amazonaws.com", account=stack.account),
+                description="Step Functions: run this job's task and wait for it",
+            ),
         )
         cluster_arn = props.cluster.cluster_arn
         tasks = stack.format_arn(service="ecs", resource="task", resource_name=f"{props.cluster.cluster_name}/*")

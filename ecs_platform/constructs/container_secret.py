@@ -11,11 +11,14 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_ssm as ssm
 
-#: What the execution role may do to inject a secret (IAM-3, IAM-4), the single source for grants and tests.
+from ecs_platform.integrations import INTEGRATIONS, KMS_ACTIONS
+
+#: What the execution role may do to inject a secret (IAM-3, IAM-4): the same actions as the task
+#: role's secrets_manager and ssm_parameters integrations, and kms:Decrypt.
 EXECUTION_ROLE_ACTIONS: Mapping[str, Sequence[str]] = {
-    "secrets_manager": ("secretsmanager:GetSecretValue",),
-    "ssm_parameter": ("ssm:GetParameter", "ssm:GetParameters"),
-    "kms": ("kms:Decrypt",),
+    "secrets_manager": INTEGRATIONS["secrets_manager"].actions[""],
+    "ssm_parameter": INTEGRATIONS["ssm_parameters"].actions[""],
+    "kms": KMS_ACTIONS["read"],
 }
 
 

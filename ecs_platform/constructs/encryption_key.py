@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from aws_cdk import ArnFormat, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
+
+
+@dataclass(frozen=True, kw_only=True)
+class EncryptionKeyProps:
+    description: str
+    """What the key encrypts."""
+    removal_policy: RemovalPolicy = RemovalPolicy.RETAIN
+    """What deleting the stack does to the key. Default: RETAIN."""
 
 
 class EncryptionKey(kms.Key):
@@ -16,21 +26,13 @@ class EncryptionKey(kms.Key):
     region through the ``kms:EncryptionContext:aws:logs:arn`` condition.
     """
 
-    def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        description: str,
-        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
-    ) -> None:
-        """:param removal_policy: what deleting the stack does to the key. Default: RETAIN."""
+    def __init__(self, scope: Construct, construct_id: str, *, props: EncryptionKeyProps) -> None:
         super().__init__(
             scope,
             construct_id,
-            description=description,
+            description=props.description,
             enable_key_rotation=True,
-            removal_policy=removal_policy,
+            removal_policy=props.removal_policy,
         )
         stack = Stack.of(self)
         self.add_to_resource_policy(

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from ecs_platform.constructs.scoped_role import EcsTasksRole
+from ecs_platform.constructs.scoped_role import EcsTaskRoleProps, EcsTasksRole
 
 
 class ExecutionRole(EcsTasksRole):
@@ -18,10 +17,7 @@ class ExecutionRole(EcsTasksRole):
     ``AmazonECSTaskExecutionRolePolicy`` is never attached (IAM-8).
     """
 
-    def __init__(self, scope: Construct, construct_id: str, *, permissions_boundary: iam.IManagedPolicy | None = None) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, props: EcsTaskRoleProps | None = None) -> None:
         super().__init__(
-            scope,
-            construct_id,
-            description="ECS task execution role: image pull, logs, secrets",
-            permissions_boundary=permissions_boundary,
+            scope, construct_id, description="ECS task execution role: image pull, logs, secrets", props=props or EcsTaskRoleProps()
         )

@@ -21,9 +21,11 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct, IValidation
 
 from ecs_platform.constructs.acknowledge import acknowledge
+from ecs_platform.constructs.errors import refuse
 from ecs_platform.constructs.execution_role import ExecutionRole
+from ecs_platform.constructs.scoped_role import EcsTaskRoleProps
 from ecs_platform.constructs.task_role import TaskRole
-from ecs_platform.spec.limits import check_task_definition_size, task_definition_bytes
+from ecs_platform.limits import check_container_count, check_fargate_size, check_task_definition_size, task_definition_bytes
 
 #: awslogs stream prefix: streams are named ecs/<container>/<task id> (CLI-5).
 LOG_STREAM_PREFIX = "ecs"
@@ -186,10 +188,11 @@ class FargateTask(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, *, props: FargateTaskProps) -> None:
         super().__init__(scope, construct_id)
-        if not 1 <= len(props.containers) <= 10:
-            raise ValueError(f"a task needs 1 to 10 containers (LIM-2); got {len(props.containers)}")
-        self.execution_role = ExecutionRole(self, "ExecutionRole", permissions_boundary=props.permissions_boundary)
-        self.task_role = TaskRole(self, "TaskRole", permissions_boundary=props.permissions_boundary)
+        refuse(self, "containers", check_container_count(len(props.containers)))
+        refuse(self, "memory_limit_mib", check_fargate_size(props.cpu, props.memory_limit_mib), props.cpu, props.memory_limit_mib)
+        roles = EcsTaskRoleProps(permissions_boundary=props.permissions_boundary)
+        self.execution_role = ExecutionRole(self, "ExecutionRole", props=roles)
+        self.task_role = TaskRole(self, "TaskRole", props=roles)
         self.log_group = logs.LogGroup(
             self,
             "Logs",

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
+from aws_cdk import aws_route53 as route53
+from aws_cdk import aws_route53_targets as route53_targets
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
 from ecs_platform.constructs.acknowledge import HIPAA, NIST, PCI, acknowledge_rule, checkov_skip
+from ecs_platform.constructs.errors import ConstructError
 from ecs_platform.constructs.log_buckets import LogBuckets
-from ecs_platform.constructs.security_groups import LoadBalancerSecurityGroup
+from ecs_platform.constructs.security_groups import LoadBalancerSecurityGroup, LoadBalancerSecurityGroupProps
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -26,7 +31,13 @@ class LoadBalancerProps:
     """Subnets of the ALB. Default: one public subnet per AZ if internet-facing, else one private subnet
     per AZ (with a :class:`Network`, pass ``network.web_subnets`` for an internal ALB)."""
     certificate: acm.ICertificate | None = None
-    """Certificate for an HTTPS listener; HTTP then only redirects. Default: none (HTTP listener)."""
+    """Certificate for an HTTPS listener; HTTP then only redirects. Default: none (HTTP listener), or a new
+    certificate for ``domain_name``."""
+    domain_name: str | None = None
+    """A DNS name for the load balancer in ``domain_zone``: an alias record points it here, and without
+    ``certificate`` a certificate for it is created and validated through the zone (HTTPS). Default: none."""
+    domain_zone: route53.IHostedZone | None = None
+    """The Route 53 hosted zone of ``domain_name``. Default: none (required with ``domain_name``)."""
     internal_clients: ec2.IPeer | None = None
     """Who may reach an internal ALB, and the test listener of any. Default: the VPC's CIDR (pass a literal
     CIDR when the VPC is in another stack)."""
@@ -59,13 +70,17 @@ class LoadBalancer(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, *, props: LoadBalancerProps) -> None:
         super().__init__(scope, construct_id)
+        if (props.domain_name is None) != (props.domain_zone is None):
+            raise ConstructError(self, "domain_name and domain_zone go together; allowed: both (a name in the zone) or neither")
         self.security_group = LoadBalancerSecurityGroup(
             self,
             "SecurityGroup",
-            vpc=props.vpc,
-            internet_facing=props.internet_facing,
-            internal_clients=props.internal_clients,
-            name=props.security_group_name,
+            props=LoadBalancerSecurityGroupProps(
+                vpc=props.vpc,
+                internet_facing=props.internet_facing,
+                internal_clients=props.internal_clients,
+                name=props.security_group_name,
+            ),
         )
         subnets = props.vpc_subnets or ec2.SubnetSelection(
             subnet_type=ec2.SubnetType.PUBLIC if props.internet_facing else ec2.SubnetType.PRIVATE_WITH_EGRESS,
@@ -83,9 +98,17 @@ class LoadBalancer(Construct):
         )
         self.access_logs_bucket = props.access_logs_bucket or LogBuckets(self, "Logs").access_logs
         self.load_balancer.log_access_logs(self.access_logs_bucket, prefix=props.access_logs_prefix)
-        self.https = props.certificate is not None
+        self.domain_name = props.domain_name
+        """The DNS name that points here (``domain_name``), if any."""
+        self.certificate = props.certificate
+        """The HTTPS listener's certificate: ``certificate``, or the one created for ``domain_name``."""
+        if self.certificate is None and props.domain_name is not None and props.domain_zone is not None:
+            self.certificate = acm.Certificate(
+                self, "Certificate", domain_name=props.domain_name, validation=acm.CertificateValidation.from_dns(props.domain_zone)
+            )
+        self.https = self.certificate is not None
         """Whether ``listener`` is HTTPS (with HTTP redirecting to it)."""
-        if props.certificate is not None:
+        if self.https:
             redirect = self.load_balancer.add_redirect(source_port=80, target_port=443, open=False)
             acknowledge_rule(
                 redirect,
@@ -116,16 +139,31 @@ class LoadBalancer(Construct):
                 "Non-production environment: the load balancer may be deleted with its stack.",
                 packs=(NIST, HIPAA),
             )
+        if props.domain_name is not None and props.domain_zone is not None:
+            route53.ARecord(
+                self,
+                "Alias",
+                zone=props.domain_zone,
+                record_name=props.domain_name,
+                target=route53.RecordTarget.from_alias(route53_targets.LoadBalancerTarget(self.load_balancer)),
+            )
+
+    def url(self, hosts: Sequence[str] = (), paths: Sequence[str] = ()) -> str:
+        """Where requests for ``hosts`` and ``paths`` reach: the first literal host (else the load
+        balancer's DNS name) and the literal start of the first path."""
+        host = next((h for h in hosts if not set(h) & set("*?")), self.load_balancer.load_balancer_dns_name)
+        path = re.split(r"[*?]", paths[0])[0] if paths else ""
+        return f"{'https' if self.https else 'http'}://{host}{path}"
 
     def _listener(self, construct_id: str, port: int, props: LoadBalancerProps) -> elbv2.ApplicationListener:
         """A listener whose requests no rule matches get a 404; HTTPS with the certificate, if any."""
         not_found = elbv2.ListenerAction.fixed_response(404, content_type="text/plain", message_body="Not found")
-        if props.certificate is not None:
+        if self.certificate is not None:
             return self.load_balancer.add_listener(
                 construct_id,
                 protocol=elbv2.ApplicationProtocol.HTTPS,
                 port=port,
-                certificates=[props.certificate],
+                certificates=[self.certificate],
                 ssl_policy=props.ssl_policy,
                 open=False,
                 default_action=not_found,

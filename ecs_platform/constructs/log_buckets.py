@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from ecs_platform.constructs.acknowledge import acknowledge_rule, checkov_skip
+
+
+@dataclass(frozen=True, kw_only=True)
+class LogBucketsProps:
+    retention: Duration = Duration.days(365)
+    """How long logs are kept. Default: 365 days."""
 
 
 class LogBuckets(Construct):
@@ -20,9 +28,9 @@ class LogBuckets(Construct):
     auto-delete custom resource, which brings a Lambda with an AWS managed policy.
     """
 
-    def __init__(self, scope: Construct, construct_id: str, *, retention: Duration = Duration.days(365)) -> None:
-        """:param retention: how long logs are kept. Default: 365 days."""
+    def __init__(self, scope: Construct, construct_id: str, *, props: LogBucketsProps | None = None) -> None:
         super().__init__(scope, construct_id)
+        retention = (props or LogBucketsProps()).retention
         # Grant S3 log delivery through a bucket policy, not an ACL, whatever the app's
         # feature flags are (the ACL path is incompatible with BucketOwnerEnforced).
         self.node.set_context("@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy", True)

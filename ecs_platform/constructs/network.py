@@ -13,8 +13,10 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from ecs_platform.constructs.acknowledge import acknowledge_rule
-from ecs_platform.constructs.encryption_key import EncryptionKey
-from ecs_platform.constructs.scoped_role import ScopedRole, service_principal
+from ecs_platform.constructs.encryption_key import EncryptionKey, EncryptionKeyProps
+from ecs_platform.constructs.errors import refuse
+from ecs_platform.constructs.scoped_role import ScopedRole, ScopedRoleProps, service_principal
+from ecs_platform.limits import check_availability_zones, check_nat_gateways
 
 #: Subnet group names; stable, since they become part of construct IDs.
 PUBLIC_SUBNETS = "Public"
@@ -52,10 +54,8 @@ class Network(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, props: NetworkProps) -> None:
         super().__init__(scope, construct_id)
         zones = list(props.availability_zones)
-        if len(set(zones)) < 2 or len(set(zones)) != len(zones):
-            raise ValueError(f"availability_zones {zones} is not allowed; allowed: two or more distinct AZs (HA-2)")
-        if not 1 <= props.nat_gateways <= len(props.availability_zones):
-            raise ValueError(f"nat_gateways {props.nat_gateways} is out of range; allowed: 1..{len(props.availability_zones)}")
+        refuse(self, "availability_zones", check_availability_zones(zones), *zones)
+        refuse(self, "nat_gateways", check_nat_gateways(props.nat_gateways, len(zones)), props.nat_gateways)
         private = ec2.SubnetType.PRIVATE_WITH_EGRESS
         self.vpc = ec2.Vpc(
             self,
@@ -91,7 +91,7 @@ class Network(Construct):
                 "Public subnets hold only the internet-facing ALB and NAT gateways; their route to the IGW is their purpose.",
             )
         self.encryption_key: kms.IKey = props.encryption_key or EncryptionKey(
-            self, "Key", description="VPC flow logs", removal_policy=props.removal_policy
+            self, "Key", props=EncryptionKeyProps(description="VPC flow logs", removal_policy=props.removal_policy)
         )
         self.flow_log_group = logs.LogGroup(
             self,
@@ -103,8 +103,10 @@ class Network(Construct):
         flow_log_role = ScopedRole(
             self,
             "FlowLogRole",
-            assumed_by=service_principal("vpc-flow-logs.amazonaws.com", account=self.vpc.stack.account),
-            description="VPC flow logs delivery to CloudWatch Logs",
+            props=ScopedRoleProps(
+                assumed_by=service_principal("vpc-flow-logs.amazonaws.com", account=self.vpc.stack.account),
+                description="VPC flow logs delivery to CloudWatch Logs",
+            ),
         )
         self.flow_log = self.vpc.add_flow_log(
             "FlowLog",

@@ -11,11 +11,12 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from ecs_platform.constructs.dead_letter_queue import DeadLetterQueue
+from ecs_platform.constructs.dead_letter_queue import DeadLetterQueue, DeadLetterQueueProps
+from ecs_platform.constructs.errors import refuse
 from ecs_platform.constructs.fargate_task import FargateTask, TaskAccessors, WorkloadProps, private_service
 from ecs_platform.constructs.metric_math_scaling import math_expression, track_metric_math
-from ecs_platform.constructs.security_groups import BatchSecurityGroup
-from ecs_platform.spec.limits import MAX_TASKS_PER_SERVICE
+from ecs_platform.constructs.security_groups import BatchSecurityGroup, SecurityGroupProps
+from ecs_platform.limits import BACKLOG_PER_TASK, WORKER_MAX_TASKS, WORKER_MIN_TASKS, check_task_range
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -44,17 +45,17 @@ class QueueWorker(TaskAccessors, Construct):
 
     def __init__(self, scope: Construct, construct_id: str, *, props: QueueWorkerProps) -> None:
         super().__init__(scope, construct_id)
-        if not 0 <= props.min_capacity <= props.max_capacity <= MAX_TASKS_PER_SERVICE:
-            raise ValueError(
-                f"min_capacity {props.min_capacity} / max_capacity {props.max_capacity} are not allowed; "
-                f"allowed: 0 <= min <= max <= {MAX_TASKS_PER_SERVICE} (LIM-3)"
-            )
-        if props.backlog_per_task < 1:
-            raise ValueError(f"backlog_per_task {props.backlog_per_task} is not allowed; allowed: 1 or more")
+        low, high = props.min_capacity, props.max_capacity
+        refuse(self, "min_capacity", WORKER_MIN_TASKS.check(low), low)
+        refuse(self, "max_capacity", WORKER_MAX_TASKS.check(high), high)
+        refuse(self, "min_capacity", check_task_range(low, high), low, high)
+        refuse(self, "backlog_per_task", BACKLOG_PER_TASK.check(props.backlog_per_task), props.backlog_per_task)
         self.dead_letter_queue: DeadLetterQueue | None = None
         if props.queue is None:
             self.dead_letter_queue = DeadLetterQueue(
-                self, "DeadLetterQueue", key=props.encryption_key, removal_policy=props.removal_policy, of_what="the worker's queue"
+                self,
+                "DeadLetterQueue",
+                props=DeadLetterQueueProps(key=props.encryption_key, removal_policy=props.removal_policy, of_what="the worker's queue"),
             )
             self.queue: sqs.IQueue = sqs.Queue(
                 self,
@@ -74,7 +75,7 @@ class QueueWorker(TaskAccessors, Construct):
         if queue_key is not None:
             self.task.task_role.grant_kms(queue_key, via_service="sqs")
         self.security_group = props.security_group or BatchSecurityGroup(
-            self, "SecurityGroup", vpc=props.cluster.vpc, name=props.service_name
+            self, "SecurityGroup", props=SecurityGroupProps(vpc=props.cluster.vpc, name=props.service_name)
         )
         self.service = private_service(
             self,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from aws_cdk import Stack
@@ -10,6 +11,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from ecs_platform.constructs.acknowledge import acknowledge
+from ecs_platform.constructs.errors import ConstructError
 
 #: The one place that lists actions AWS offers no resource-level permission for: granted on
 #: ``*`` (and acknowledged for cdk-nag IAM5 with this reason), never anything else on ``*``.
@@ -51,6 +53,24 @@ RESOURCE_WILDCARD_ONLY: Mapping[str, str] = {
 }
 
 
+@dataclass(frozen=True, kw_only=True)
+class ScopedRoleProps:
+    assumed_by: iam.IPrincipal
+    """Who may assume the role (use :func:`service_principal` for a service, with its source conditions)."""
+    description: str | None = None
+    """Description of the role. Default: none."""
+    permissions_boundary: iam.IManagedPolicy | None = None
+    """Permissions boundary of the role. Default: none."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class EcsTaskRoleProps:
+    """Props of the roles ECS tasks assume (:class:`TaskRole`, :class:`ExecutionRole`)."""
+
+    permissions_boundary: iam.IManagedPolicy | None = None
+    """Permissions boundary of the role. Default: none."""
+
+
 class ScopedRole(iam.Role):
     """An :class:`iam.Role` that collects every grant in one customer-managed policy.
 
@@ -62,24 +82,16 @@ class ScopedRole(iam.Role):
 
     An Allow statement on resource ``*`` is accepted only for the actions in
     :data:`RESOURCE_WILDCARD_ONLY`, and is then acknowledged for cdk-nag with the
-    reason listed there; anything else on ``*`` raises ``ValueError``.
+    reason listed there; anything else on ``*`` raises :class:`ConstructError`.
     """
 
-    def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        assumed_by: iam.IPrincipal,
-        description: str | None = None,
-        permissions_boundary: iam.IManagedPolicy | None = None,
-    ) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, props: ScopedRoleProps) -> None:
         super().__init__(
             scope,
             construct_id,
-            assumed_by=assumed_by,
-            description=description,
-            permissions_boundary=permissions_boundary,
+            assumed_by=props.assumed_by,
+            description=props.description,
+            permissions_boundary=props.permissions_boundary,
         )
         self._scoped_policy: iam.ManagedPolicy | None = None
 
@@ -93,9 +105,10 @@ class ScopedRole(iam.Role):
         if on_everything:
             unscoped = [a for a in statement.actions if a not in RESOURCE_WILDCARD_ONLY]
             if unscoped:
-                raise ValueError(
-                    f"{self.node.path}: {', '.join(unscoped)} granted on resource '*'; allowed: a resource ARN "
-                    f"('*' only for actions without resource-level permissions: {', '.join(sorted(RESOURCE_WILDCARD_ONLY))})"
+                raise ConstructError(
+                    self,
+                    f"{', '.join(unscoped)} granted on resource '*'; allowed: a resource ARN "
+                    f"('*' only for actions without resource-level permissions: {', '.join(sorted(RESOURCE_WILDCARD_ONLY))})",
                 )
         if self._scoped_policy is None:
             self._scoped_policy = iam.ManagedPolicy(self, "Policy", roles=[self])
@@ -127,23 +140,18 @@ class EcsTasksRole(ScopedRole):
     another account's ECS cannot be tricked into assuming it (confused deputy).
     """
 
-    def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        description: str,
-        permissions_boundary: iam.IManagedPolicy | None = None,
-    ) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, description: str, props: EcsTaskRoleProps) -> None:
         stack = Stack.of(scope)
         super().__init__(
             scope,
             construct_id,
-            assumed_by=service_principal(
-                "ecs-tasks.amazonaws.com",
-                account=stack.account,
-                source_arn=stack.format_arn(service="ecs", resource="*"),
+            props=ScopedRoleProps(
+                assumed_by=service_principal(
+                    "ecs-tasks.amazonaws.com",
+                    account=stack.account,
+                    source_arn=stack.format_arn(service="ecs", resource="*"),
+                ),
+                description=description,
+                permissions_boundary=props.permissions_boundary,
             ),
-            description=description,
-            permissions_boundary=permissions_boundary,
         )

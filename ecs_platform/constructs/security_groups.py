@@ -10,6 +10,8 @@ explicit egress (CLI-1).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from aws_cdk import Tags
 from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
@@ -17,34 +19,40 @@ from constructs import Construct
 from ecs_platform.constructs.acknowledge import acknowledge, checkov_skip
 
 
+@dataclass(frozen=True, kw_only=True)
+class SecurityGroupProps:
+    vpc: ec2.IVpc
+    """The VPC of the group."""
+    name: str | None = None
+    """Value of the Name tag (CLI-1). Default: the construct path."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class LoadBalancerSecurityGroupProps(SecurityGroupProps):
+    internet_facing: bool
+    """80/443 from the internet, or only from ``internal_clients``. No default: exposure is a decision."""
+    internal_clients: ec2.IPeer | None = None
+    """Who may reach an internal load balancer (and a test listener). Default: the VPC's CIDR."""
+
+
 class _NamedGroup(ec2.SecurityGroup):
     """A security group with a description, explicit egress and a Name tag (CLI-1)."""
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, vpc: ec2.IVpc, name: str | None, description: str, allow_all_outbound: bool
+        self, scope: Construct, construct_id: str, *, props: SecurityGroupProps, description: str, allow_all_outbound: bool
     ) -> None:
-        super().__init__(scope, construct_id, vpc=vpc, allow_all_outbound=allow_all_outbound, description=description)
-        Tags.of(self).add("Name", name or self.node.path.replace("/", "-"))
+        super().__init__(scope, construct_id, vpc=props.vpc, allow_all_outbound=allow_all_outbound, description=description)
+        Tags.of(self).add("Name", props.name or self.node.path.replace("/", "-"))
 
 
 class LoadBalancerSecurityGroup(_NamedGroup):
     """Inbound 80 (HTTP) and 443 (HTTPS) from the internet (``internet_facing``) or from the
     VPC; no outbound rule until targets are registered."""
 
-    def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        vpc: ec2.IVpc,
-        internet_facing: bool,
-        internal_clients: ec2.IPeer | None = None,
-        name: str | None = None,
-    ) -> None:
-        """:param internal_clients: who may reach an internal load balancer. Default: the VPC's CIDR.
-        :param name: value of the Name tag. Default: the construct path."""
-        super().__init__(scope, construct_id, vpc=vpc, name=name, allow_all_outbound=False, description="ALB: inbound 80/443 only (SEC-2)")
-        self.clients = internal_clients or ec2.Peer.ipv4(vpc.vpc_cidr_block)
+    def __init__(self, scope: Construct, construct_id: str, *, props: LoadBalancerSecurityGroupProps) -> None:
+        super().__init__(scope, construct_id, props=props, allow_all_outbound=False, description="ALB: inbound 80/443 only (SEC-2)")
+        internet_facing = props.internet_facing
+        self.clients = props.internal_clients or ec2.Peer.ipv4(props.vpc.vpc_cidr_block)
         """Who may reach the load balancer from inside: ``internal_clients``, or the VPC."""
         peer = ec2.Peer.any_ipv4() if internet_facing else self.clients
         for port, label in ((80, "HTTP"), (443, "HTTPS")):
@@ -66,13 +74,11 @@ class WebTaskSecurityGroup(_NamedGroup):
     """Web tasks: no inbound rule of its own (the load balancer's listener adds the one from
     its security group on the container port); outbound all, as the document prescribes."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, vpc: ec2.IVpc, name: str | None = None) -> None:
-        """:param name: value of the Name tag. Default: the construct path."""
+    def __init__(self, scope: Construct, construct_id: str, *, props: SecurityGroupProps) -> None:
         super().__init__(
             scope,
             construct_id,
-            vpc=vpc,
-            name=name,
+            props=props,
             allow_all_outbound=True,
             description="Web tasks: inbound from the ALB only, outbound all (SEC-2)",
         )
@@ -81,13 +87,11 @@ class WebTaskSecurityGroup(_NamedGroup):
 class BatchSecurityGroup(_NamedGroup):
     """Batch tasks: no inbound rule; outbound tcp/443 only (AWS APIs, image registries)."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, vpc: ec2.IVpc, name: str | None = None) -> None:
-        """:param name: value of the Name tag. Default: the construct path."""
+    def __init__(self, scope: Construct, construct_id: str, *, props: SecurityGroupProps) -> None:
         super().__init__(
             scope,
             construct_id,
-            vpc=vpc,
-            name=name,
+            props=props,
             allow_all_outbound=False,
             description="Batch tasks: no inbound, outbound 443 only (SEC-2)",
         )
@@ -99,13 +103,11 @@ class ServiceConnectClientsSecurityGroup(_NamedGroup):
     it, and each server lets it in on its own port only. No rule of its own: egress is the
     member's own group's (web tasks: all)."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, vpc: ec2.IVpc, name: str | None = None) -> None:
-        """:param name: value of the Name tag. Default: the construct path."""
+    def __init__(self, scope: Construct, construct_id: str, *, props: SecurityGroupProps) -> None:
         super().__init__(
             scope,
             construct_id,
-            vpc=vpc,
-            name=name,
+            props=props,
             allow_all_outbound=False,
             description="Service Connect clients: servers allow their port from this group (ARCH-7)",
         )

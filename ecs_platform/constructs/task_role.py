@@ -1,9 +1,9 @@
 """TaskRole: the role the application in a task uses to call AWS (BP-1, IAM-5).
 
 Each ``grant_*`` method grants exactly the actions the source document lists for one
-integration (the table :data:`TASK_ROLE_ACTIONS`), on exactly the resource passed in,
-and returns the :class:`iam.Grant`. They do not call CDK's own ``grant_*`` helpers,
-which add actions the document does not list (``sqs:GetQueueUrl``,
+integration (its record in :mod:`ecs_platform.integrations`), on exactly the resource
+passed in, and returns the :class:`iam.Grant`. They do not call CDK's own ``grant_*``
+helpers, which add actions the document does not list (``sqs:GetQueueUrl``,
 ``dynamodb:BatchGetItem``, ``s3:GetBucket*``, ...).
 """
 
@@ -30,49 +30,15 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from ecs_platform.constructs.acknowledge import acknowledge, nag_text
-from ecs_platform.constructs.scoped_role import EcsTasksRole
+from ecs_platform.constructs.errors import ConstructError
+from ecs_platform.constructs.scoped_role import EcsTaskRoleProps, EcsTasksRole
+from ecs_platform.integrations import INTEGRATIONS, KMS_ACTIONS
 
 Level = Literal["read", "write", "read_write"]
 
-#: The document's task-role actions per integration (IAM-5), the single source for grants and tests.
-TASK_ROLE_ACTIONS: Mapping[str, Sequence[str]] = {
-    "cloudwatch_metrics": ("cloudwatch:PutMetricData",),
-    "rds_iam": ("rds-db:connect",),
-    "rds_data": (
-        "rds-data:BatchExecuteStatement",
-        "rds-data:BeginTransaction",
-        "rds-data:CommitTransaction",
-        "rds-data:ExecuteStatement",
-        "rds-data:RollbackTransaction",
-    ),
-    "dynamodb:read": ("dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan"),
-    "dynamodb:write": ("dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:UpdateItem"),
-    "s3:read:bucket": ("s3:ListBucket",),
-    "s3:read": ("s3:GetObject",),
-    "s3:write": ("s3:DeleteObject", "s3:PutObject"),
-    "lambda": ("lambda:InvokeFunction",),
-    "stepfunctions": ("states:StartExecution",),
-    "eventbridge": ("events:PutEvents",),
-    "kinesis": ("kinesis:PutRecord", "kinesis:PutRecords"),
-    "firehose": ("firehose:PutRecord", "firehose:PutRecordBatch"),
-    "sns": ("sns:Publish",),
-    "sqs": ("sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"),
-    "xray": ("xray:PutTelemetryRecords", "xray:PutTraceSegments"),
-    "ssm_parameters": ("ssm:GetParameter", "ssm:GetParameters"),
-    "ssm_parameters:path": ("ssm:GetParametersByPath",),
-    # ECS Exec's Session Manager channels. The document's Session Manager row also lists
-    # ssm:UpdateInstanceInformation, an EC2 managed-instance permission ECS Exec does not use.
-    "ecs_exec": (
-        "ssmmessages:CreateControlChannel",
-        "ssmmessages:CreateDataChannel",
-        "ssmmessages:OpenControlChannel",
-        "ssmmessages:OpenDataChannel",
-    ),
-    "ecs_exec:logs": ("logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"),
-    "secrets_manager": ("secretsmanager:GetSecretValue",),
-    "kms:read": ("kms:Decrypt",),
-    "kms:write": ("kms:Decrypt", "kms:GenerateDataKey"),
-}
+
+def _actions(integration: str, group: str = "") -> list[str]:
+    return list(INTEGRATIONS[integration].actions[group])
 
 
 class TaskRole(EcsTasksRole):
@@ -83,48 +49,56 @@ class TaskRole(EcsTasksRole):
     policy (IAM-8).
     """
 
-    def __init__(self, scope: Construct, construct_id: str, *, permissions_boundary: iam.IManagedPolicy | None = None) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, props: EcsTaskRoleProps | None = None) -> None:
         super().__init__(
-            scope,
-            construct_id,
-            description="ECS task role: the application's own AWS permissions",
-            permissions_boundary=permissions_boundary,
+            scope, construct_id, description="ECS task role: the application's own AWS permissions", props=props or EcsTaskRoleProps()
         )
 
-    def _grant(self, key: str, resources: Sequence[str], conditions: Mapping[str, object] | None = None) -> iam.Grant:
+    def _grant(self, actions: Sequence[str], resources: Sequence[str], conditions: Mapping[str, object] | None = None) -> iam.Grant:
         self.add_to_principal_policy(
-            iam.PolicyStatement(actions=list(TASK_ROLE_ACTIONS[key]), resources=list(resources), conditions=dict(conditions or {}))
+            iam.PolicyStatement(actions=list(actions), resources=list(resources), conditions=dict(conditions or {}))
         )
-        return iam.Grant.drop(self, f"{key} on {', '.join(resources)}")
+        return iam.Grant.drop(self, f"{', '.join(actions)} on {', '.join(resources)}")
 
-    def _leveled(self, prefix: str, level: Level, resources: Sequence[str]) -> iam.Grant:
-        keys = {"read": [f"{prefix}:read"], "write": [f"{prefix}:write"], "read_write": [f"{prefix}:read", f"{prefix}:write"]}[level]
-        grants = [self._grant(key, resources) for key in keys]
+    def _leveled(self, integration: str, level: Level, resources: Sequence[str]) -> iam.Grant:
+        groups = ("read", "write") if level == "read_write" else (level,)
+        grants = [self._grant(_actions(integration, group), resources) for group in groups]
         return grants[0] if len(grants) == 1 else grants[0].combine(grants[1])
+
+    def grant_integration(self, integration: str, resource_arns: Sequence[str], *, level: Level | None = None) -> iam.Grant:
+        """The actions of ``integration`` (a record of :mod:`ecs_platform.integrations`; by ``level`` for
+        those that have levels) on exactly ``resource_arns``: the grant of every integration whose
+        scope is one resource."""
+        record = INTEGRATIONS.get(integration)
+        if record is None:
+            raise ConstructError(self, f"integration {integration!r} is unknown; allowed: {', '.join(INTEGRATIONS)}")
+        if level is None:
+            return self._grant(record.actions_for(), resource_arns)
+        return self._leveled(integration, level, resource_arns)
 
     # --- IAM-5, one method per integration ---------------------------------------------------
 
     def grant_cloudwatch_metrics(self, namespace: str) -> iam.Grant:
         """cloudwatch:PutMetricData, for one namespace (the action has no resource-level permission)."""
-        return self._grant("cloudwatch_metrics", ["*"], {"StringEquals": {"cloudwatch:namespace": namespace}})
+        return self._grant(_actions("cloudwatch_metrics"), ["*"], {"StringEquals": {"cloudwatch:namespace": namespace}})
 
     def grant_rds_iam_connect(self, db_resource_id: str, db_user: str) -> iam.Grant:
         """rds-db:connect as one database user (``db_resource_id``: cluster-... or db-...)."""
         arn = Stack.of(self).format_arn(
             service="rds-db", resource="dbuser", resource_name=f"{db_resource_id}/{db_user}", arn_format=ArnFormat.COLON_RESOURCE_NAME
         )
-        return self._grant("rds_iam", [arn])
+        return self._grant(_actions("rds_iam"), [arn])
 
     def grant_rds_data(self, cluster_arn: str, secret: secretsmanager.ISecret) -> iam.Grant:
         """The Data API's statements and transactions on one cluster, and its credentials' secret."""
-        return self._grant("rds_data", [cluster_arn]).combine(self.grant_secret_read(secret))
+        return self._grant(_actions("rds_data"), [cluster_arn]).combine(self.grant_secret_read(secret))
 
     def grant_dynamodb(self, table: dynamodb.ITable, level: Level, *, indexes: Sequence[str] = ()) -> iam.Grant:
         """Item reads (GetItem, Query, Scan) and/or writes (PutItem, UpdateItem, DeleteItem) on the
         table; reads also on the named ``indexes``."""
         grant = self._leveled("dynamodb", level, [table.table_arn])
         if indexes and level != "write":
-            grant = grant.combine(self._grant("dynamodb:read", [f"{table.table_arn}/index/{name}" for name in indexes]))
+            grant = grant.combine(self._grant(_actions("dynamodb", "read"), [f"{table.table_arn}/index/{name}" for name in indexes]))
         return grant
 
     def grant_s3(self, bucket: s3.IBucket, level: Level, *, prefix: str | None = None) -> iam.Grant:
@@ -134,7 +108,7 @@ class TaskRole(EcsTasksRole):
         grant = self._leveled("s3", level, [objects])
         if level != "write":
             conditions = {"StringLike": {"s3:prefix": [f"{prefix}*"]}} if prefix else None
-            grant = grant.combine(self._grant("s3:read:bucket", [bucket.bucket_arn], conditions))
+            grant = grant.combine(self._grant(_actions("s3", "list"), [bucket.bucket_arn], conditions))
         # Object keys do not exist before they are written: the grant is on a key pattern.
         acknowledge(
             self.scoped_policy or self,
@@ -144,40 +118,42 @@ class TaskRole(EcsTasksRole):
         return grant
 
     def grant_lambda_invoke(self, function: lambda_.IFunction) -> iam.Grant:
-        return self._grant("lambda", [function.function_arn])
+        return self.grant_integration("lambda", [function.function_arn])
 
     def grant_start_execution(self, state_machine: sfn.IStateMachine) -> iam.Grant:
-        return self._grant("stepfunctions", [state_machine.state_machine_arn])
+        return self.grant_integration("stepfunctions", [state_machine.state_machine_arn])
 
     def grant_put_events(self, bus: events.IEventBus) -> iam.Grant:
-        return self._grant("eventbridge", [bus.event_bus_arn])
+        return self.grant_integration("eventbridge", [bus.event_bus_arn])
 
     def grant_kinesis_put(self, stream: kinesis.IStream) -> iam.Grant:
-        return self._grant("kinesis", [stream.stream_arn])
+        return self.grant_integration("kinesis", [stream.stream_arn])
 
     def grant_firehose_put(self, delivery_stream: firehose.IDeliveryStream) -> iam.Grant:
-        return self._grant("firehose", [delivery_stream.delivery_stream_arn])
+        return self.grant_integration("firehose", [delivery_stream.delivery_stream_arn])
 
     def grant_sns_publish(self, topic: sns.ITopic) -> iam.Grant:
-        return self._grant("sns", [topic.topic_arn])
+        return self.grant_integration("sns", [topic.topic_arn])
 
     def grant_sqs_consume(self, queue: sqs.IQueue) -> iam.Grant:
         """SQS polling: receive, delete, change visibility, read attributes, on one queue."""
-        return self._grant("sqs", [queue.queue_arn])
+        return self.grant_integration("sqs", [queue.queue_arn])
 
     def grant_xray(self) -> iam.Grant:
         """X-Ray segments and telemetry (no resource-level permission exists)."""
-        return self._grant("xray", ["*"])
+        return self._grant(_actions("xray"), ["*"])
 
     def grant_ssm_parameters(self, parameters: Sequence[ssm.IParameter] = (), *, path: str | None = None) -> iam.Grant:
         """GetParameter(s) on the named parameters; with ``path``, GetParametersByPath under it."""
-        grants = [self._grant("ssm_parameters", [p.parameter_arn for p in parameters])] if parameters else []
+        grants = [self._grant(_actions("ssm_parameters"), [p.parameter_arn for p in parameters])] if parameters else []
         if path is not None:
             stack = Stack.of(self)
             name = path.strip("/")
-            grants.append(self._grant("ssm_parameters:path", [stack.format_arn(service="ssm", resource="parameter", resource_name=name)]))
+            grants.append(
+                self._grant(_actions("ssm_parameters", "path"), [stack.format_arn(service="ssm", resource="parameter", resource_name=name)])
+            )
         if not grants:
-            raise ValueError("grant_ssm_parameters needs parameters or a path; allowed: at least one of them")
+            raise ConstructError(self, "grant_ssm_parameters needs parameters or a path; allowed: at least one of them")
         grant = grants[0]
         for other in grants[1:]:
             grant = grant.combine(other)
@@ -186,23 +162,23 @@ class TaskRole(EcsTasksRole):
     def grant_ecs_exec(self, *, log_group: logs.ILogGroup | None = None, key: kms.IKey | None = None) -> iam.Grant:
         """ECS Exec: the Session Manager channels; with the cluster's exec ``log_group`` and ``key``,
         writing the session log and decrypting the session."""
-        grant = self._grant("ecs_exec", ["*"])
+        grant = self._grant(_actions("ecs_exec"), ["*"])
         if log_group is not None:
-            grant = grant.combine(self._grant("ecs_exec:logs", [log_group.log_group_arn]))
+            grant = grant.combine(self._grant(_actions("ecs_exec", "logs"), [log_group.log_group_arn]))
         if key is not None:
-            grant = grant.combine(self._grant("kms:read", [key.key_arn]))
+            grant = grant.combine(self._grant(KMS_ACTIONS["read"], [key.key_arn]))
         return grant
 
     def grant_secret_read(self, secret: secretsmanager.ISecret) -> iam.Grant:
         """secretsmanager:GetSecretValue on one secret."""
-        return self._grant("secrets_manager", [secret.secret_arn])
+        return self.grant_integration("secrets_manager", [secret.secret_arn])
 
     def grant_kms(self, key: kms.IKey, *, via_service: str, write: bool = False) -> iam.Grant:
         """kms:Decrypt (and kms:GenerateDataKey when ``write``) on a customer-managed key, only
         through ``via_service`` (e.g. ``sqs``) in this region (the ``kms:ViaService`` condition)."""
         region = Stack.of(self).region
         return self._grant(
-            "kms:write" if write else "kms:read",
+            KMS_ACTIONS["write" if write else "read"],
             [key.key_arn],
             {"StringEquals": {"kms:ViaService": f"{via_service}.{region}.amazonaws.com"}},
         )

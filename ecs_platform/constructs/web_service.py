@@ -18,6 +18,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from ecs_platform.constructs.encryption_key import allow_notifications
+from ecs_platform.constructs.errors import ConstructError, refuse
 from ecs_platform.constructs.fargate_task import (
     ContainerProps,
     DeploymentProps,
@@ -28,9 +29,9 @@ from ecs_platform.constructs.fargate_task import (
 )
 from ecs_platform.constructs.load_balancer import LoadBalancer
 from ecs_platform.constructs.metric_math_scaling import math_expression, track_metric_math
-from ecs_platform.constructs.scoped_role import ScopedRole, service_principal
-from ecs_platform.constructs.security_groups import WebTaskSecurityGroup
-from ecs_platform.spec.limits import MAX_TASKS_PER_SERVICE
+from ecs_platform.constructs.scoped_role import ScopedRole, ScopedRoleProps, service_principal
+from ecs_platform.constructs.security_groups import SecurityGroupProps, WebTaskSecurityGroup
+from ecs_platform.limits import CATCH_ALL_PRIORITY, RULE_PRIORITY, SCALING_MAX_TASKS, SCALING_MIN_TASKS, SERVICE_TASKS, check_task_range
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -70,10 +71,6 @@ class ServiceScalingProps:
     scheduled: Sequence[ScheduledScalingProps] = ()
     time_zone: TimeZone | None = None
     """Time zone of the scheduled actions. Default: UTC."""
-
-
-#: Priority of a route without paths or hosts: after every specific rule of the listener.
-CATCH_ALL_PRIORITY = 50000
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -154,16 +151,16 @@ class WebService(TaskAccessors, Construct):
 
     def __init__(self, scope: Construct, construct_id: str, *, props: WebServiceProps) -> None:
         super().__init__(scope, construct_id)
-        _validate(props)
+        _validate(self, props)
         # The container that serves: the load balancer's target, or a Service Connect server's port.
         target = (
-            _target_container(props.containers, props.target_container)
+            _target_container(self, props.containers, props.target_container)
             if props.load_balancer or props.target_container
             else next((c for c in props.containers if c.port is not None), None)
         )
         self.task = FargateTask(self, "Task", props=props)
         self.security_group = props.security_group or WebTaskSecurityGroup(
-            self, "SecurityGroup", vpc=props.cluster.vpc, name=props.service_name
+            self, "SecurityGroup", props=SecurityGroupProps(vpc=props.cluster.vpc, name=props.service_name)
         )
         connect = props.service_connect
         self.service = private_service(
@@ -198,8 +195,11 @@ class WebService(TaskAccessors, Construct):
         """Blue/green, linear and canary deployments: where the new revision starts."""
         self.listener_rule: elbv2.ApplicationListenerRule | None = None
         self.test_listener_rule: elbv2.ApplicationListenerRule | None = None
+        self.url: str | None = None
+        """Where the load balancer serves this service (its route's first literal host and path)."""
         if props.load_balancer is not None and target is not None:
             self._route(props, props.load_balancer, target)
+            self.url = props.load_balancer.url(props.route.hosts, props.route.paths)
         self.connect_endpoint: str | None = None
         """``http://<name>:<port>`` other services of the namespace call (Service Connect servers only)."""
         if connect is not None:
@@ -302,9 +302,11 @@ class WebService(TaskAccessors, Construct):
         role = ScopedRole(
             self,
             "LoadBalancerRole",
-            assumed_by=service_principal("ecs.amazonaws.com", account=stack.account),
-            description=f"ECS moves {props.service_name or self.node.path}'s traffic between its target groups during deployments",
-            permissions_boundary=props.permissions_boundary,
+            props=ScopedRoleProps(
+                assumed_by=service_principal("ecs.amazonaws.com", account=stack.account),
+                description=f"ECS moves {props.service_name or self.node.path}'s traffic between its target groups during deployments",
+                permissions_boundary=props.permissions_boundary,
+            ),
         )
         role.add_to_principal_policy(
             iam.PolicyStatement(
@@ -357,11 +359,15 @@ class WebService(TaskAccessors, Construct):
 
     def _scale(self, scaling: ServiceScalingProps) -> None:
         """ARCH-5 / HA-5: target tracking on the chosen metrics, scheduled changes of the range."""
-        if not 2 <= scaling.min_capacity <= scaling.max_capacity <= MAX_TASKS_PER_SERVICE:
-            raise ValueError(
-                f"scaling {scaling.min_capacity}..{scaling.max_capacity} is not allowed; "
-                f"allowed: 2 <= min <= max <= {MAX_TASKS_PER_SERVICE} (HA-5, LIM-3)"
-            )
+        refuse(self, "scaling.min_capacity", SCALING_MIN_TASKS.check(scaling.min_capacity), scaling.min_capacity)
+        refuse(self, "scaling.max_capacity", SCALING_MAX_TASKS.check(scaling.max_capacity), scaling.max_capacity)
+        refuse(
+            self,
+            "scaling.min_capacity",
+            check_task_range(scaling.min_capacity, scaling.max_capacity),
+            scaling.min_capacity,
+            scaling.max_capacity,
+        )
         self.scaling = self.service.auto_scale_task_count(min_capacity=scaling.min_capacity, max_capacity=scaling.max_capacity)
         if scaling.cpu_percent is not None:
             self.scaling.scale_on_cpu_utilization("Cpu", target_utilization_percent=scaling.cpu_percent)
@@ -489,30 +495,26 @@ _SUM_OF_BOTH = "FILL(primary, 0) + FILL(alternate, 0)"
 _MAX_OF_BOTH = "MAX([FILL(primary, 0), FILL(alternate, 0)])"
 
 
-def _validate(props: WebServiceProps) -> None:
-    """Impossible combinations, each named with what is allowed (the spec checks them first)."""
-    if not 2 <= props.desired_count <= MAX_TASKS_PER_SERVICE:
-        raise ValueError(
-            f"desired_count {props.desired_count} is out of range; allowed: 2..{MAX_TASKS_PER_SERVICE} "
-            "(HA-3: at least two tasks across AZs)"
-        )
+def _validate(scope: Construct, props: WebServiceProps) -> None:
+    """Impossible combinations, each named with what is allowed (the spec checks the same rules first)."""
+    refuse(scope, "desired_count", SERVICE_TASKS.check(props.desired_count), props.desired_count)
     if props.load_balancer is None and props.service_connect is None:
-        raise ValueError("a service without load_balancer is unreachable; allowed: a load_balancer, service_connect, or both")
+        raise ConstructError(scope, "a service without load_balancer is unreachable; allowed: a load_balancer, service_connect, or both")
     if props.load_balancer is None and props.scaling is not None and props.scaling.requests_per_task is not None:
-        raise ValueError("scaling.requests_per_task reads the load balancer's metrics; allowed: with a load_balancer only")
-    if not 1 <= props.route.priority <= CATCH_ALL_PRIORITY:
-        raise ValueError(f"route priority {props.route.priority} is out of range; allowed: 1..{CATCH_ALL_PRIORITY}")
+        raise ConstructError(scope, "scaling.requests_per_task reads the load balancer's metrics; allowed: with a load_balancer only")
+    refuse(scope, "route.priority", RULE_PRIORITY.check(props.route.priority), props.route.priority)
 
 
-def _target_container(containers: Sequence[ContainerProps], wanted: str | None) -> ContainerProps:
+def _target_container(scope: Construct, containers: Sequence[ContainerProps], wanted: str | None) -> ContainerProps:
     for container in containers:
         if (wanted is None and container.port is not None) or (wanted is not None and container.name == wanted):
             if container.port is None:
-                raise ValueError(f"target container {container.name!r} has no port; allowed: a container with a port")
+                raise ConstructError(scope, f"target container {container.name!r} has no port; allowed: a container with a port")
             return container
     names = ", ".join(c.name for c in containers)
-    raise ValueError(
+    raise ConstructError(
+        scope,
         f"no container {wanted!r} in this service; allowed: {names}"
         if wanted
-        else "no container has a port for the load balancer; allowed: set port on the container that serves traffic"
+        else "no container has a port for the load balancer; allowed: set port on the container that serves traffic",
     )

@@ -11,8 +11,8 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 
-from ecs_platform.spec import limits
-from ecs_platform.spec.access import KMS_VIA_SERVICE, check_resource, partition_of
+from ecs_platform import limits
+from ecs_platform.integrations import INTEGRATIONS, check_resource, partition_of
 from ecs_platform.spec.models import AlbSpec, ContainerSpec, JobSpec, ServiceSpec, Spec, WorkerSpec
 
 Issue = tuple[str, str]
@@ -240,10 +240,6 @@ def alb_key(service: ServiceSpec) -> str | None:
     return f"shared:{lb.shared}" if lb.shared else f"own:{service.name}"
 
 
-#: Priority of a catch-all rule (no paths, no hosts): evaluated after every specific rule.
-CATCH_ALL_PRIORITY = 50000
-
-
 def rule_priorities(spec: Spec) -> dict[str, int]:
     """Listener rule priority of each service with a load balancer: the spec's, else 10 x its
     position among the specific rules of its ALB, or last for a catch-all."""
@@ -257,7 +253,7 @@ def rule_priorities(spec: Spec) -> dict[str, int]:
             positions[key] += 1
             priorities[service.name] = lb.priority or 10 * positions[key]
         else:
-            priorities[service.name] = lb.priority or CATCH_ALL_PRIORITY
+            priorities[service.name] = lb.priority or limits.CATCH_ALL_PRIORITY
     return priorities
 
 
@@ -458,10 +454,13 @@ def access_resources(spec: Spec) -> Iterator[Issue]:
     region = spec.environment.region
     for path, workload in _workloads(spec):
         for i, entry in enumerate(workload.access):
-            if entry.kms_key is not None and entry.type not in KMS_VIA_SERVICE:
-                yield f"{path}.access[{i}].kms_key", f"{entry.type} uses no KMS key; allowed: kms_key on {', '.join(KMS_VIA_SERVICE)}"
-            if entry.type == "ecs_exec" and isinstance(workload, JobSpec):
-                yield f"{path}.access[{i}].type", "ecs_exec is for services; allowed for jobs: any other integration"
+            integration = INTEGRATIONS[entry.type]
+            if entry.kms_key is not None and integration.kms_service is None:
+                with_keys = ", ".join(name for name, i in INTEGRATIONS.items() if i.kms_service)
+                yield f"{path}.access[{i}].kms_key", f"{entry.type} uses no KMS key; allowed: kms_key on {with_keys}"
+            if integration.services_only and not isinstance(workload, ServiceSpec):
+                kind = "jobs" if isinstance(workload, JobSpec) else "workers"
+                yield f"{path}.access[{i}].type", f"{entry.type} is for services; allowed for {kind}: any other integration"
             for field, kind, value in entry.resources():
                 message = check_resource(kind, value, region)
                 if message:

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from ecs_platform.spec import limits
+from ecs_platform import limits
 from ecs_platform.spec.access import AccessEntry
 
 

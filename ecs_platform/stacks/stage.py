@@ -6,9 +6,11 @@ import jsii
 from aws_cdk import CfnResource, Environment, Stack, Stage, Tags
 from constructs import Construct, IConstruct, IValidation
 
-from ecs_platform.spec.limits import MAX_RESOURCES_PER_STACK
+from ecs_platform.limits import MAX_RESOURCES_PER_STACK
 from ecs_platform.spec.models import Spec
 from ecs_platform.stacks.network_stack import NetworkStack
+from ecs_platform.stacks.services_stack import ServicesStack
+from ecs_platform.stacks.translate import Translation
 from ecs_platform.stacks.workload_stack import WorkloadStack
 
 #: Services per stack: a stack of many small services stays easy to read and deploy.
@@ -38,64 +40,69 @@ class _ResourceLimit:
 
 
 class PlatformStage(Stage):
-    """``Network`` (long-lived VPC) and ``Workloads`` (cluster, services, jobs) of one environment."""
+    """``Network`` (long-lived VPC), ``Workloads`` (the shared platform, jobs, workers, the first
+    services) and ``Services2``, ... (further services) of one environment."""
 
     def __init__(self, scope: Construct, construct_id: str, *, spec: Spec, account: str | None = None) -> None:
-        env = spec.environment
-        super().__init__(scope, construct_id, env=Environment(account=env.account or account, region=env.region))
-        if env.account:
+        t = Translation(spec)
+        super().__init__(scope, construct_id, env=Environment(account=t.account or account, region=t.region))
+        if t.account:
             # The spec names the AZs; tell CDK, so a concrete account needs no AWS lookup at synthesis.
-            self.node.set_context(f"availability-zones:account={env.account}:region={env.region}", list(env.availability_zones))
-        prefix = f"{spec.app}-{env.name}"
+            self.node.set_context(f"availability-zones:account={t.account}:region={t.region}", list(t.availability_zones))
+        label = f"{t.app} ({t.environment})"
         self.network_stack = NetworkStack(
             self,
             "Network",
-            spec=spec,
-            stack_name=f"{prefix}-network",
-            description=f"{spec.app} ({env.name}): VPC, subnets, flow logs",
-            termination_protection=env.production,
+            props=t.network(),
+            stack_name=f"{t.name_prefix}-network",
+            description=f"{label}: VPC, subnets, flow logs",
+            termination_protection=t.production,
         )
         self.workload_stack = WorkloadStack(
             self,
             "Workloads",
-            spec=spec,
+            translation=t,
             network=self.network_stack.network,
-            services=[],
-            stack_name=f"{prefix}-workloads",
-            description=f"{spec.app} ({env.name}): ECS cluster, services and jobs",
-            termination_protection=env.production,
+            stack_name=f"{t.name_prefix}-workloads",
+            description=f"{label}: ECS cluster, services and jobs",
+            termination_protection=t.production,
         )
         # Services fill the workload stack, then further stacks that import the cluster, key,
         # namespace, shared load balancers and topics from it: at most SERVICES_PER_STACK each,
         # and never past RESOURCE_BUDGET (the largest service so far must still fit).
-        self.service_stacks: list[Stack] = []
-        stack: Stack = self.workload_stack
+        self.service_stacks: list[ServicesStack] = []
+        stack: WorkloadStack | ServicesStack = self.workload_stack
         count, largest = _resources(stack), 0
         names: list[str] = []
-        for service in spec.services:
+        for name in t.services:
             if len(names) == SERVICES_PER_STACK or count + largest > RESOURCE_BUDGET:
                 if stack is not self.workload_stack:
-                    stack.template_options.description = f"{spec.app} ({env.name}): services {', '.join(names)}"[:1024]
-                stack = Stack(
+                    stack.template_options.description = f"{label}: services {', '.join(names)}"[:1024]
+                number = len(self.service_stacks) + 2
+                stack = ServicesStack(
                     self,
-                    f"Services{len(self.service_stacks) + 2}",
-                    stack_name=f"{prefix}-services-{len(self.service_stacks) + 2}",
-                    termination_protection=env.production,
+                    f"Services{number}",
+                    translation=t,
+                    network=self.network_stack.network,
+                    platform=self.workload_stack.platform,
+                    shared_load_balancers=self.workload_stack.shared_load_balancers,
+                    stack_name=f"{t.name_prefix}-services-{number}",
+                    termination_protection=t.production,
                 )
                 self.service_stacks.append(stack)
                 count, names = 0, []
-            built = self.workload_stack.add_service(service, into=None if stack is self.workload_stack else stack)
+            built = stack.add_service(name)
             # Rules that CDK places beside the load balancer's group are not counted: the budget's margin covers them.
             size = _resources(built.node.scope)
             count, largest = count + size, max(largest, size)
-            names.append(service.name)
+            names.append(name)
         if stack is not self.workload_stack:
-            stack.template_options.description = f"{spec.app} ({env.name}): services {', '.join(names)}"[:1024]
-        for stack in self.stacks:
-            stack.node.add_validation(_ResourceLimit(stack))
-        Tags.of(self).add("App", spec.app)
-        Tags.of(self).add("Environment", env.name)
-        for key, value in spec.tags.items():
+            stack.template_options.description = f"{label}: services {', '.join(names)}"[:1024]
+        for each in self.stacks:
+            each.node.add_validation(_ResourceLimit(each))
+        Tags.of(self).add("App", t.app)
+        Tags.of(self).add("Environment", t.environment)
+        for key, value in t.tags.items():
             Tags.of(self).add(key, value)
 
     @property

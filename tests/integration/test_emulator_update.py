@@ -10,7 +10,7 @@ import pytest
 
 from ecs_platform.app_builder import build_app
 from ecs_platform.spec import load_spec
-from ecs_platform.spec.access import SqsConsume
+from ecs_platform.spec.access import ENTRY_MODELS
 from tests.conftest import SPECS, Synthesized
 from tests.integration.emulator import Emulator
 
@@ -26,7 +26,7 @@ def test_changing_the_desired_count_updates_the_service(emulator: Emulator, synt
 
     # When the spec asks for three tasks and SQS polling on a queue, and is deployed again
     spec = load_spec(SPECS / "default.yaml")
-    access = [SqsConsume(type="sqs", queue="orders")]
+    access = [ENTRY_MODELS["sqs"](type="sqs", queue="orders")]
     changed = spec.model_copy(update={"services": [spec.services[0].model_copy(update={"desired_count": 3, "access": access})]})
     app, _ = build_app(changed, outdir=str(tmp_path / "desired3"))
     app.synth()

@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from ecs_platform.app_builder import build_app
+from ecs_platform.limits import FARGATE_SIZES
 from ecs_platform.spec import parse_spec
-from ecs_platform.spec.limits import FARGATE_SIZES
 
 pytestmark = pytest.mark.integration
 

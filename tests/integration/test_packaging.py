@@ -29,7 +29,7 @@ import ecs_platform
 from aws_cdk import App, Environment, Stack
 from aws_cdk import aws_ecs as ecs
 from ecs_platform.constructs import (
-    Cluster, ClusterProps, ContainerProps, EncryptionKey, LoadBalancer, LoadBalancerProps,
+    Cluster, ClusterProps, ContainerProps, EncryptionKey, EncryptionKeyProps, LoadBalancer, LoadBalancerProps,
     Network, NetworkProps, WebService, WebServiceProps,
 )
 
@@ -42,7 +42,7 @@ WebService(stack, "Api", props=WebServiceProps(
     cluster=cluster,
     load_balancer=alb,
     containers=[ContainerProps(name="app", image=ecs.ContainerImage.from_registry("nginx:1.27"), port=80)],
-    encryption_key=EncryptionKey(stack, "Key", description="consumer logs"),
+    encryption_key=EncryptionKey(stack, "Key", props=EncryptionKeyProps(description="consumer logs")),
     vpc_subnets=network.web_subnets,
 ))
 app.synth()

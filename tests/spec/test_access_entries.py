@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 import yaml
 
+from ecs_platform.integrations import INTEGRATIONS, KINDS, check_resource
 from ecs_platform.spec import SpecError, load_spec, parse_spec
-from ecs_platform.spec.access import INTEGRATIONS, KINDS, check_resource
 
 SPECS = Path(__file__).resolve().parents[2] / "specs"
 BASE: dict[str, Any] = yaml.safe_load((SPECS / "default.yaml").read_text())
@@ -19,6 +19,8 @@ KEY = "arn:aws:kms:ap-northeast-1:111122223333:key/0a1b2c3d-4e5f-6789-abcd-ef012
 
 def _with_access(*entries: dict[str, Any], on: str = "services") -> dict[str, Any]:
     data = copy.deepcopy(BASE)
+    if on == "workers":
+        data["workers"] = [{"name": "worker", "queue": {}, "containers": [{"name": "app", "image": "busybox:stable"}]}]
     data[on][0]["access"] = list(entries)
     return data
 
@@ -71,6 +73,10 @@ CASES = {
     "ecs_exec_on_a_job": (
         _with_access({"type": "ecs_exec"}, on="jobs"),
         r"jobs\[0\]\.access\[0\]\.type: ecs_exec is for services",
+    ),
+    "ecs_exec_on_a_worker": (
+        _with_access({"type": "ecs_exec"}, on="workers"),
+        r"workers\[0\]\.access\[0\]\.type: ecs_exec is for services; allowed for workers: any other integration",
     ),
     "ssm_parameters_without_names_or_path": (
         _with_access({"type": "ssm_parameters"}),

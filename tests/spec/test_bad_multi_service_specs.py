@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 import yaml
 
+from ecs_platform.limits import CATCH_ALL_PRIORITY
 from ecs_platform.spec import parse_spec
-from ecs_platform.spec.checks import CATCH_ALL_PRIORITY, rule_priorities
+from ecs_platform.spec.checks import rule_priorities
 from tests.spec.test_bad_specs import OTHER_REGION_CERT, Bad
 
 SERVICES_SPEC = Path(__file__).resolve().parents[2] / "specs" / "services.yaml"

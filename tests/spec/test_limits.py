@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from ecs_platform.spec import limits
+from ecs_platform import limits
 
 # Fargate task sizes (Amazon ECS developer guide, "Task CPU and memory"):
 # cpu -> (min MiB, max MiB, step MiB, an off-grid value inside the range).

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
+from ecs_platform.constructs import RESOURCE_WILDCARD_ONLY
 from ecs_platform.constructs.container_secret import EXECUTION_ROLE_ACTIONS
-from ecs_platform.constructs.scoped_role import RESOURCE_WILDCARD_ONLY
-from ecs_platform.constructs.task_role import TASK_ROLE_ACTIONS
+from ecs_platform.integrations import INTEGRATIONS
 from tests.conftest import Synthesized
 
 ACCOUNT, REGION = "111122223333", "ap-northeast-1"
@@ -55,7 +55,7 @@ def _api(access: Synthesized) -> dict[tuple[str, str], set[str]]:
 
 def test_iam5_cloudwatch_metrics_limited_to_its_namespace(access: Synthesized) -> None:
     condition = {"StringEquals": {"cloudwatch:namespace": "Orders/Api"}}
-    assert _on(_api(access), "*", condition) == set(TASK_ROLE_ACTIONS["cloudwatch_metrics"]) == {"cloudwatch:PutMetricData"}
+    assert _on(_api(access), "*", condition) == set(INTEGRATIONS["cloudwatch_metrics"].actions_for()) == {"cloudwatch:PutMetricData"}
 
 
 def test_iam5_rds_iam_auth_as_one_db_user(access: Synthesized) -> None:
@@ -127,7 +127,7 @@ def test_iam5_ssm_parameters_by_name_and_by_path(access: Synthesized) -> None:
 
 def test_iam5_xray_and_ecs_exec_are_the_only_unconditioned_wildcards(access: Synthesized) -> None:
     """X-Ray and Session Manager channels have no resource-level permission: the documented list."""
-    assert _on(_api(access), "*") == set(TASK_ROLE_ACTIONS["xray"]) | set(TASK_ROLE_ACTIONS["ecs_exec"])
+    assert _on(_api(access), "*") == set(INTEGRATIONS["xray"].actions_for()) | set(INTEGRATIONS["ecs_exec"].actions_for())
 
 
 def test_iam5_ecs_exec_session_is_encrypted_and_logged(access: Synthesized) -> None:
@@ -138,7 +138,7 @@ def test_iam5_ecs_exec_session_is_encrypted_and_logged(access: Synthesized) -> N
     assert config["Logging"] == "OVERRIDE" and config["LogConfiguration"]["CloudWatchEncryptionEnabled"] is True
     assert access.resources("AWS::Logs::LogGroup")[group_id]["Properties"]["LogGroupName"] == "/ecs/orders-dev/exec"
     api = _api(access)
-    assert _on(api, json.dumps({"Fn::GetAtt": [group_id, "Arn"]}, sort_keys=True)) == set(TASK_ROLE_ACTIONS["ecs_exec:logs"])
+    assert _on(api, json.dumps({"Fn::GetAtt": [group_id, "Arn"]}, sort_keys=True)) == set(INTEGRATIONS["ecs_exec"].actions["logs"])
     assert _on(api, json.dumps({"Fn::GetAtt": [key_id, "Arn"]}, sort_keys=True)) == {"kms:Decrypt"}
     (service,) = access.resources("AWS::ECS::Service").values()
     assert service["Properties"]["EnableExecuteCommand"] is True

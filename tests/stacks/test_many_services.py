@@ -11,8 +11,8 @@ import pytest
 import yaml
 from aws_cdk import App, CfnWaitConditionHandle, Stack
 
+from ecs_platform.limits import MAX_RESOURCES_PER_STACK
 from ecs_platform.spec import parse_spec
-from ecs_platform.spec.limits import MAX_RESOURCES_PER_STACK
 from ecs_platform.stacks.stage import RESOURCE_BUDGET, SERVICES_PER_STACK, _ResourceLimit
 from tests.conftest import SPECS, Synthesized, synthesize
 

@@ -11,10 +11,17 @@ from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_kms as kms
 from aws_cdk.assertions import Template
 
-from ecs_platform.constructs.batch_job import BatchJob, BatchJobProps, JobSchedule
-from ecs_platform.constructs.cluster import Cluster, ClusterProps
-from ecs_platform.constructs.fargate_task import ContainerProps
-from ecs_platform.constructs.network import Network, NetworkProps
+from ecs_platform.constructs import (
+    BatchJob,
+    BatchJobProps,
+    Cluster,
+    ClusterProps,
+    ConstructError,
+    ContainerProps,
+    JobSchedule,
+    Network,
+    NetworkProps,
+)
 from tests.unit.support import ACCOUNT, AZS, join_text, logical_id, new_app, new_stack, of_type, synth, tags_of
 
 BUSYBOX = ecs.ContainerImage.from_registry("busybox:1.36")
@@ -339,7 +346,7 @@ def platform() -> Platform:
 @pytest.mark.parametrize("count", [0, 11])
 def test_fails_when_count_out_of_range(platform: Platform, count: int) -> None:
     """LIM-3: RunTask starts 1 to 10 tasks per call."""
-    with pytest.raises(ValueError, match=rf"count {count} is out of range; allowed: 1\.\.10 \(RunTask, LIM-3\)"):
+    with pytest.raises(ConstructError, match=rf"^Failing/Count{count}: count: {count} is out of range; allowed: 1\.\.10 \(RunTask starts"):
         BatchJob(platform.stack, f"Count{count}", props=_props(platform, count=count))
 
 

@@ -8,7 +8,7 @@ import pytest
 from aws_cdk import aws_ecs as ecs
 from aws_cdk.assertions import Template
 
-from ecs_platform.constructs.cluster import Cluster, ClusterProps
+from ecs_platform.constructs import Cluster, ClusterProps
 from tests.unit.support import logical_id, new_app, new_stack, of_type, plain_vpc, synth
 
 

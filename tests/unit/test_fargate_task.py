@@ -13,7 +13,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk.assertions import Template
 
-from ecs_platform.constructs.fargate_task import ContainerProps, FargateTask, FargateTaskProps
+from ecs_platform.constructs import ConstructError, ContainerProps, FargateTask, FargateTaskProps
 from tests.unit.support import logical_id, new_app, new_stack, of_type, synth, tags_of
 
 NGINX = ecs.ContainerImage.from_registry("nginx:1.27")
@@ -287,7 +287,9 @@ def test_fails_when_container_count_out_of_range(count: int) -> None:
     """LIM-2: 1 to 10 containers per task definition."""
     stack = new_stack()
     containers = [ContainerProps(name=f"c{i}", image=NGINX) for i in range(count)]
-    with pytest.raises(ValueError, match=rf"a task needs 1 to 10 containers \(LIM-2\); got {count}"):
+    with pytest.raises(
+        ConstructError, match=rf"^Test/Task: containers: {count} containers; allowed: 1 to 10 per task definition \(LIM-2\)"
+    ):
         FargateTask(stack, "Task", props=FargateTaskProps(encryption_key=kms.Key(stack, "Key"), containers=containers))
 
 

@@ -10,9 +10,7 @@ from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk.assertions import Template
 
-from ecs_platform.constructs.load_balancer import LoadBalancer, LoadBalancerProps
-from ecs_platform.constructs.log_buckets import LogBuckets
-from ecs_platform.constructs.network import Network, NetworkProps
+from ecs_platform.constructs import LoadBalancer, LoadBalancerProps, LogBuckets, Network, NetworkProps
 from tests.unit.support import ACCOUNT, AZS, logical_id, new_app, new_stack, of_type, synth, tags_of
 
 CERTIFICATE_ARN = f"arn:aws:acm:ap-northeast-1:{ACCOUNT}:certificate/0123abcd"

@@ -9,7 +9,7 @@ import pytest
 from aws_cdk import Duration
 from aws_cdk.assertions import Template
 
-from ecs_platform.constructs.log_buckets import LogBuckets
+from ecs_platform.constructs import LogBuckets, LogBucketsProps
 from tests.unit.support import ACCOUNT, logical_id, new_app, new_stack, of_type, synth
 
 
@@ -27,7 +27,7 @@ def scenario() -> Scenario:
     """Given LogBuckets with 90-day retention and LogBuckets with defaults, in a plain stack."""
     app = new_app()
     stack = new_stack(app)
-    logs = LogBuckets(stack, "Logs", retention=Duration.days(90))
+    logs = LogBuckets(stack, "Logs", props=LogBucketsProps(retention=Duration.days(90)))
     default = LogBuckets(stack, "DefaultLogs")
 
     # When synthesized

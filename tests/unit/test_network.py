@@ -11,7 +11,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk.assertions import Template
 
-from ecs_platform.constructs.network import Network, NetworkProps
+from ecs_platform.constructs import ConstructError, Network, NetworkProps
 from tests.unit.support import ACCOUNT, AZS, logical_id, new_app, new_stack, of_type, only, synth
 
 THREE_AZS = ("ap-northeast-1a", "ap-northeast-1c", "ap-northeast-1d")
@@ -206,26 +206,24 @@ def test_no_lambda_backed_custom_resource(scenario: Scenario) -> None:
 
 def test_fails_when_only_one_az() -> None:
     """HA-2: one AZ is refused."""
-    with pytest.raises(
-        ValueError, match=r"availability_zones \['ap-northeast-1a'\] is not allowed; allowed: two or more distinct AZs \(HA-2\)"
-    ):
+    with pytest.raises(ConstructError, match=r"^Test/Network: availability_zones: 1 availability zone\(s\); allowed: 2 to 6 \(HA-2"):
         Network(new_stack(), "Network", props=NetworkProps(availability_zones=["ap-northeast-1a"]))
 
 
 def test_fails_when_the_same_az_is_given_twice() -> None:
     """HA-2: two names of one AZ are one AZ."""
-    with pytest.raises(ValueError, match=r"allowed: two or more distinct AZs \(HA-2\)"):
+    with pytest.raises(ConstructError, match=r"availability_zones: ap-northeast-1a listed twice; allowed: distinct AZs \(HA-2\)"):
         Network(new_stack(), "Network", props=NetworkProps(availability_zones=["ap-northeast-1a", "ap-northeast-1a"]))
 
 
 @pytest.mark.parametrize("nat_gateways", [0, 3])
 def test_fails_when_nat_gateways_out_of_range(nat_gateways: int) -> None:
     """Given two AZs, then 0 or 3 NAT gateways are refused with the allowed range."""
-    with pytest.raises(ValueError, match=rf"nat_gateways {nat_gateways} is out of range; allowed: 1\.\.2"):
+    with pytest.raises(ConstructError, match=rf"nat_gateways: {nat_gateways} is out of range; allowed: 1\.\.2"):
         Network(new_stack(), "Network", props=NetworkProps(availability_zones=AZS, nat_gateways=nat_gateways))
 
 
 def test_fails_when_an_az_is_repeated_among_others() -> None:
     """Given ['1a', '1a', '1c'], then ValueError (three subnets per group but two AZs)."""
-    with pytest.raises(ValueError, match="ap-northeast-1a"):
+    with pytest.raises(ConstructError, match="ap-northeast-1a listed twice"):
         Network(new_stack(), "Network", props=NetworkProps(availability_zones=["ap-northeast-1a", "ap-northeast-1a", "ap-northeast-1c"]))

@@ -431,18 +431,6 @@ def test_fails_when_the_command_is_unknown(capsys: pytest.CaptureFixture[str]) -
     assert capsys.readouterr().err == "ecs-platform: error: unknown command 'run'; allowed: run-task\n"
 
 
-def test_the_limits_and_names_match_the_spec_and_the_stack() -> None:
-    """LIM-3: the CLI's copies of the limits and of the output naming agree with the originals."""
-    from ecs_platform.spec import limits
-    from ecs_platform.stacks.workload_stack import output_prefix
-
-    assert cli.RUN_TASK_MAX_COUNT_PER_CALL == limits.RUN_TASK_MAX_COUNT_PER_CALL
-    assert cli.RUN_TASK_CALLS_PER_SECOND == limits.RUN_TASK_CALLS_PER_SECOND
-    assert cli.MAX_COUNT == limits.MAX_TASKS_PER_SERVICE
-    for name in ("nightly-report", "etl", "a-b-c2"):
-        assert cli.output_prefix(name) == output_prefix(name)
-
-
 @pytest.mark.integration
 def test_the_command_starts_without_cdk() -> None:
     """``ecs-platform run-task --help`` loads neither aws_cdk nor jsii (nor Node): the command starts fast."""

@@ -16,9 +16,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from aws_cdk.assertions import Match, Template
 
-from ecs_platform.constructs.execution_role import ExecutionRole
-from ecs_platform.constructs.scoped_role import RESOURCE_WILDCARD_ONLY, ScopedRole
-from ecs_platform.constructs.task_role import TaskRole
+from ecs_platform.constructs import RESOURCE_WILDCARD_ONLY, EcsTaskRoleProps, ExecutionRole, ScopedRole, ScopedRoleProps, TaskRole
 from tests.unit.support import ACCOUNT, logical_id, new_app, new_stack, of_type, synth
 
 ECS_TASKS_TRUST = [
@@ -58,8 +56,10 @@ def scenario() -> Scenario:
     queue.grant_consume_messages(task_role)
     task_role.add_to_policy(iam.PolicyStatement(actions=["ecr:GetAuthorizationToken"], resources=["*"]))
     boundary = iam.ManagedPolicy.from_managed_policy_name(stack, "Boundary", "ecs-boundary")
-    execution_role = ExecutionRole(stack, "ExecutionRole", permissions_boundary=boundary)
-    plain = ScopedRole(stack, "Plain", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"), description="plain role")
+    execution_role = ExecutionRole(stack, "ExecutionRole", props=EcsTaskRoleProps(permissions_boundary=boundary))
+    plain = ScopedRole(
+        stack, "Plain", props=ScopedRoleProps(assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"), description="plain role")
+    )
     plain_result = plain.add_to_principal_policy(iam.PolicyStatement(actions=["s3:PutObject"], resources=[bucket.arn_for_objects("in/*")]))
     ids = {
         name: logical_id(construct)
@@ -223,7 +223,7 @@ def test_fails_when_a_grant_helper_asks_for_star() -> None:
     The grant runs in CDK's JavaScript and calls the Python override back; jsii turns the
     ValueError raised there into a RuntimeError with the same message.
     """
-    role = ScopedRole(new_stack(), "Role", assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"))
+    role = ScopedRole(new_stack(), "Role", props=ScopedRoleProps(assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com")))
     with pytest.raises(RuntimeError, match=r"ec2:DescribeInstances granted on resource '\*'"):
         iam.Grant.add_to_principal(grantee=role, actions=["ec2:DescribeInstances"], resource_arns=["*"])
 

@@ -9,7 +9,13 @@ import pytest
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk.assertions import Template
 
-from ecs_platform.constructs.security_groups import BatchSecurityGroup, LoadBalancerSecurityGroup, WebTaskSecurityGroup
+from ecs_platform.constructs import (
+    BatchSecurityGroup,
+    LoadBalancerSecurityGroup,
+    LoadBalancerSecurityGroupProps,
+    SecurityGroupProps,
+    WebTaskSecurityGroup,
+)
 from tests.unit.support import logical_id, new_app, new_stack, of_type, plain_vpc, synth, tags_of
 
 #: What CDK writes into a group that has allow_all_outbound=False and no egress rule yet.
@@ -31,12 +37,14 @@ def scenario() -> Scenario:
     stack = new_stack(app)
     vpc = plain_vpc(stack)
     groups: dict[str, ec2.SecurityGroup] = {
-        "public": LoadBalancerSecurityGroup(stack, "PublicAlb", vpc=vpc, internet_facing=True, name="public-alb"),
-        "internal": LoadBalancerSecurityGroup(stack, "InternalAlb", vpc=vpc, internet_facing=False),
-        "web": WebTaskSecurityGroup(stack, "Web", vpc=vpc, name="web"),
-        "web_target": WebTaskSecurityGroup(stack, "WebTarget", vpc=vpc, name="web-target"),
-        "batch": BatchSecurityGroup(stack, "Batch", vpc=vpc, name="batch"),
-        "batch_unnamed": BatchSecurityGroup(stack, "BatchUnnamed", vpc=vpc),
+        "public": LoadBalancerSecurityGroup(
+            stack, "PublicAlb", props=LoadBalancerSecurityGroupProps(vpc=vpc, internet_facing=True, name="public-alb")
+        ),
+        "internal": LoadBalancerSecurityGroup(stack, "InternalAlb", props=LoadBalancerSecurityGroupProps(vpc=vpc, internet_facing=False)),
+        "web": WebTaskSecurityGroup(stack, "Web", props=SecurityGroupProps(vpc=vpc, name="web")),
+        "web_target": WebTaskSecurityGroup(stack, "WebTarget", props=SecurityGroupProps(vpc=vpc, name="web-target")),
+        "batch": BatchSecurityGroup(stack, "Batch", props=SecurityGroupProps(vpc=vpc, name="batch")),
+        "batch_unnamed": BatchSecurityGroup(stack, "BatchUnnamed", props=SecurityGroupProps(vpc=vpc)),
     }
     groups["internal"].connections.allow_to(groups["web_target"], ec2.Port.tcp(8080), "Load balancer to target")
     ids = {name: logical_id(g) for name, g in groups.items()}

@@ -13,19 +13,27 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_servicediscovery as cloudmap
 from aws_cdk.assertions import Template
 
-from ecs_platform.constructs.cluster import Cluster, ClusterProps
-from ecs_platform.constructs.fargate_task import ContainerProps, DeploymentProps
-from ecs_platform.constructs.load_balancer import LoadBalancer, LoadBalancerProps
-from ecs_platform.constructs.network import Network, NetworkProps
-from ecs_platform.constructs.security_groups import ServiceConnectClientsSecurityGroup
+from ecs_platform.constructs import (
+    Cluster,
+    ClusterProps,
+    ConstructError,
+    ContainerProps,
+    DeploymentProps,
+    LoadBalancer,
+    LoadBalancerProps,
+    Network,
+    NetworkProps,
+    SecurityGroupProps,
+    ServiceConnectClientsSecurityGroup,
+)
 from ecs_platform.constructs.web_service import (
-    CATCH_ALL_PRIORITY,
     HealthCheckProps,
     RouteProps,
     ServiceConnectProps,
     WebService,
     WebServiceProps,
 )
+from ecs_platform.limits import CATCH_ALL_PRIORITY
 from tests.unit.support import ACCOUNT, AZS, logical_id, new_app, new_stack, of_type, synth, tags_of
 
 NGINX = ecs.ContainerImage.from_registry("nginx:1.27")
@@ -347,7 +355,9 @@ def platform() -> Platform:
 @pytest.mark.parametrize("desired_count", [1, 5001])
 def test_fails_when_desired_count_out_of_range(platform: Platform, desired_count: int) -> None:
     """HA-3 / LIM-3: 2 to 5,000 tasks."""
-    with pytest.raises(ValueError, match=rf"desired_count {desired_count} is out of range; allowed: 2\.\.5000 \(HA-3"):
+    with pytest.raises(
+        ConstructError, match=rf"^Failing/Count{desired_count}: desired_count: {desired_count} is out of range; allowed: 2\.\.5000 \(HA-3"
+    ):
         WebService(platform.stack, f"Count{desired_count}", props=_props(platform, desired_count=desired_count))
 
 
@@ -373,7 +383,7 @@ def test_fails_when_neither_load_balancer_nor_service_connect(platform: Platform
 
 
 def test_fails_when_route_priority_out_of_range(platform: Platform) -> None:
-    with pytest.raises(ValueError, match=r"route priority 0 is out of range; allowed: 1\.\.50000"):
+    with pytest.raises(ConstructError, match=r"^Failing/Priority0: route\.priority: 0 is out of range; allowed: 1\.\.50000"):
         WebService(platform.stack, "Priority0", props=_props(platform, route=RouteProps(priority=0)))
 
 
@@ -387,7 +397,7 @@ def test_ha8_blue_green_without_test_listener_and_an_internal_service_connect_se
     stack = new_stack(app)
     platform = _platform(stack)
     namespace = cloudmap.HttpNamespace(stack, "Namespace", name="shop.internal")
-    clients = ServiceConnectClientsSecurityGroup(stack, "Clients", vpc=platform.network.vpc)
+    clients = ServiceConnectClientsSecurityGroup(stack, "Clients", props=SecurityGroupProps(vpc=platform.network.vpc))
     WebService(
         stack,
         "Front",

@@ -1,8 +1,10 @@
-"""Limits and plain-value checks from the requirements catalog (LIM-1..3 and friends).
+"""Limits and plain-value rules from the requirements catalog (LIM-1..3 and friends).
 
-Each check is a small pure function over plain values: it returns ``None`` when the
-value is fine, or a message that names the value and what is allowed. The models call
-them; nothing here imports CDK.
+Each rule is defined once, here, as a small pure function (or a :class:`Range`) over plain
+values: it returns ``None`` when the value is fine, or a message that names the value and
+what is allowed. The spec layer checks them while collecting every problem of a spec; the
+constructs check the same rules on their props, for users of the library without the
+spec. No dependencies: the spec, the constructs and the CLI all import this module.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ import itertools
 import json
 import re
 import zoneinfo
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -105,6 +108,67 @@ def check_int_range(value: int, low: int, high: int, why: str = "") -> str | Non
         return None
     reason = f" ({why})" if why else ""
     return f"{value} is out of range; allowed: {low}..{high}{reason}"
+
+
+@dataclass(frozen=True)
+class Range:
+    """An inclusive integer range and the reason for its bounds: one rule, checked by the spec and the constructs."""
+
+    low: int
+    high: int
+    why: str = ""
+
+    def check(self, value: int) -> str | None:
+        return check_int_range(value, self.low, self.high, self.why)
+
+
+#: A service's running tasks (desired count).
+SERVICE_TASKS = Range(2, MAX_TASKS_PER_SERVICE, "HA-3: at least two tasks across AZs; LIM-3: at most 5,000 tasks per service")
+#: The fewest and most tasks Service Auto Scaling keeps a service between.
+SCALING_MIN_TASKS = Range(2, MAX_TASKS_PER_SERVICE, "HA-5: at least two tasks")
+SCALING_MAX_TASKS = Range(2, MAX_TASKS_PER_SERVICE, "LIM-3")
+#: A queue worker's task range: it may scale to zero.
+WORKER_MIN_TASKS = Range(0, MAX_TASKS_PER_SERVICE, "LIM-3")
+WORKER_MAX_TASKS = Range(1, MAX_TASKS_PER_SERVICE, "LIM-3")
+#: Tasks a job starts per run: one RunTask call.
+RUN_TASK_COUNT = Range(1, RUN_TASK_MAX_COUNT_PER_CALL, "RunTask starts at most 10 tasks per call, LIM-3")
+#: Priority of an ALB listener rule; :data:`CATCH_ALL_PRIORITY` is the last one.
+CATCH_ALL_PRIORITY = 50000
+RULE_PRIORITY = Range(1, CATCH_ALL_PRIORITY)
+#: Visible messages per running task a queue worker's scaling aims at.
+BACKLOG_PER_TASK = Range(1, 100_000)
+#: Availability zones a VPC spans.
+AVAILABILITY_ZONES = Range(2, 6, "HA-2: tasks spread over at least two AZs")
+
+
+def check_task_range(low: int, high: int) -> str | None:
+    """A scaling range: the minimum may not exceed the maximum."""
+    return None if low <= high else f"{low} is above max_count {high}; allowed: min_count <= max_count"
+
+
+def check_container_count(count: int) -> str | None:
+    """LIM-2: a task definition holds 1 to 10 containers."""
+    if 1 <= count <= MAX_CONTAINERS_PER_TASK:
+        return None
+    return f"{count} containers; allowed: 1 to {MAX_CONTAINERS_PER_TASK} per task definition (LIM-2)"
+
+
+def check_availability_zones(zones: Sequence[str]) -> str | None:
+    """HA-2: two to six distinct AZs."""
+    message = AVAILABILITY_ZONES.check(len(zones))
+    if message:
+        return f"{len(zones)} availability zone(s); allowed: 2 to 6 (HA-2: tasks spread over at least two AZs)"
+    if len(set(zones)) != len(zones):
+        repeated = sorted({z for z in zones if list(zones).count(z) > 1})
+        return f"{', '.join(repeated)} listed twice; allowed: distinct AZs (HA-2)"
+    return None
+
+
+def check_nat_gateways(count: int, zones: int) -> str | None:
+    """Between one NAT gateway (private subnets need egress) and one per AZ."""
+    if 1 <= count <= zones:
+        return None
+    return f"{count} is out of range; allowed: 1..{zones} (one per AZ at most; private subnets need egress)"
 
 
 def check_tenths(value: float) -> str | None:

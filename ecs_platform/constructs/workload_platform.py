@@ -1,0 +1,125 @@
+"""WorkloadPlatform: what the workloads of one environment share.
+
+One customer-managed key for their logs, queues and topics; the ECS cluster (with ECS Exec
+logging and a Service Connect namespace when asked); the topic service alarms notify and the
+one failed job runs notify; the security group of the Service Connect namespace's members;
+and the log buckets of the load balancers. Services, jobs and workers take these from it,
+in its stack or in another one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_servicediscovery as cloudmap
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+from ecs_platform.constructs.cluster import Cluster, ClusterProps
+from ecs_platform.constructs.encryption_key import EncryptionKey, EncryptionKeyProps
+from ecs_platform.constructs.log_buckets import LogBuckets
+from ecs_platform.constructs.security_groups import SecurityGroupProps, ServiceConnectClientsSecurityGroup
+from ecs_platform.constructs.task_role import TaskRole
+
+
+@dataclass(frozen=True, kw_only=True)
+class WorkloadPlatformProps:
+    vpc: ec2.IVpc
+    """The VPC of the cluster."""
+    label: str = "ecs-platform"
+    """How descriptions name the platform (the key's description, the topics' display names). Default: ecs-platform."""
+    name_prefix: str | None = None
+    """Prefix of the physical names the platform chooses (``/ecs/<prefix>/exec``, ``<prefix>-service-connect``).
+    Default: none (CloudFormation names the exec log group; the group's Name tag is its path)."""
+    cluster_name_tag: str | None = None
+    """Value of the cluster's Name tag (CLI-4). Default: no Name tag."""
+    enable_exec: bool = False
+    """Configure ECS Exec on the cluster: sessions encrypted with the key and logged to their own group. Default: false."""
+    service_connect_namespace: str | None = None
+    """Name of a Cloud Map HTTP namespace for Service Connect (ARCH-7), the cluster's default. Default: none."""
+    alarm_topic: bool = True
+    """Create the topic service alarms notify (OBS-2). Default: true."""
+    job_failure_topic: bool = True
+    """Create the topic failed job runs notify. Default: true."""
+    load_balancer_logs: bool = True
+    """Create the buckets load balancers write access logs to. Default: true."""
+    log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR
+    """Retention of the platform's own log groups (ECS Exec sessions). Default: one year."""
+    removal_policy: RemovalPolicy = RemovalPolicy.DESTROY
+    """What deleting the stack does to the key and the log groups. Default: DESTROY."""
+    permissions_boundary: iam.IManagedPolicy | None = None
+    """Permissions boundary of every role the workloads create (``permissions_boundary``). Default: none."""
+
+
+class WorkloadPlatform(Construct):
+    """The key, cluster, topics, ECS Exec log group, Service Connect clients group and load balancer
+    log buckets the workloads of one environment share.
+
+    Its resources keep the logical IDs they would have as direct children of the stack when the
+    construct's ID is ``Default`` (CDK leaves that ID out of logical IDs).
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, *, props: WorkloadPlatformProps) -> None:
+        super().__init__(scope, construct_id)
+        self.permissions_boundary = props.permissions_boundary
+        """The boundary the workloads put on their roles."""
+        self.key = EncryptionKey(
+            self, "Key", props=EncryptionKeyProps(description=f"{props.label} workloads: logs, queues", removal_policy=props.removal_policy)
+        )
+        """Encrypts the workloads' log groups, queues, topics and ECS Exec sessions (SEC-3)."""
+        self.exec_log_group: logs.LogGroup | None = None
+        """Where ECS Exec sessions are logged (with ``enable_exec``)."""
+        if props.enable_exec:
+            self.exec_log_group = logs.LogGroup(
+                self,
+                "ExecLogs",
+                log_group_name=f"/ecs/{props.name_prefix}/exec" if props.name_prefix else None,
+                encryption_key=self.key,
+                retention=props.log_retention,
+                removal_policy=props.removal_policy,
+            )
+        self.cluster: ecs.Cluster = Cluster(
+            self,
+            "Cluster",
+            props=ClusterProps(
+                vpc=props.vpc,
+                name_tag=props.cluster_name_tag,
+                exec_log_group=self.exec_log_group,
+                exec_key=self.key if self.exec_log_group else None,
+                service_connect_namespace=props.service_connect_namespace,
+            ),
+        ).cluster
+        self.namespace: cloudmap.INamespace | None = self.cluster.default_cloud_map_namespace if props.service_connect_namespace else None
+        """The Service Connect namespace (ARCH-7), if any."""
+        self.service_connect_clients: ec2.ISecurityGroup | None = None
+        """The group every member of the namespace carries; servers admit it on their port."""
+        if self.namespace is not None:
+            self.service_connect_clients = ServiceConnectClientsSecurityGroup(
+                self,
+                "ServiceConnectClients",
+                props=SecurityGroupProps(vpc=props.vpc, name=f"{props.name_prefix}-service-connect" if props.name_prefix else None),
+            )
+        self.load_balancer_logs = LogBuckets(self, "LoadBalancerLogs") if props.load_balancer_logs else None
+        """The buckets of the load balancers' access logs."""
+        self.job_failure_topic: sns.Topic | None = (
+            sns.Topic(self, "JobFailures", display_name=f"{props.label} failed job runs", master_key=self.key, enforce_ssl=True)
+            if props.job_failure_topic
+            else None
+        )
+        """Failed job runs notify this topic."""
+        self.alarm_topic: sns.Topic | None = (
+            sns.Topic(self, "Alarms", display_name=f"{props.label} service alarms", master_key=self.key, enforce_ssl=True)
+            if props.alarm_topic
+            else None
+        )
+        """Service alarms notify this topic (OBS-2)."""
+
+    def grant_ecs_exec(self, role: TaskRole) -> iam.Grant:
+        """ECS Exec into the tasks of ``role``: the Session Manager channels, and (with ``enable_exec``)
+        writing the session log and decrypting the session."""
+        return role.grant_ecs_exec(log_group=self.exec_log_group, key=self.key if self.exec_log_group else None)

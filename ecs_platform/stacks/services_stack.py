@@ -1,0 +1,98 @@
+"""ServicesStack: web services of one environment, on the platform of its workload stack.
+
+A spec with many services puts each further group of them in a stack of its own (CloudFormation
+allows 500 resources a stack); every service is built the same way wherever it lands.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from aws_cdk import CfnOutput, Stack, Tags
+from constructs import Construct
+
+from ecs_platform.constructs import LoadBalancer, LoadBalancerProps, Network, WebService, WorkloadPlatform
+from ecs_platform.outputs import output_prefix
+from ecs_platform.stacks.identity import keep_beside_parent
+from ecs_platform.stacks.translate import Translation
+
+
+def output(scope: Construct, name: str, value: str, description: str) -> None:
+    """A stack output whose logical ID is ``name`` exactly, so tools can read it by name."""
+    CfnOutput(scope, name, value=value, description=description).override_logical_id(name)
+
+
+def tag(scope: Construct, tags: Mapping[str, str]) -> None:
+    for key, value in tags.items():
+        Tags.of(scope).add(key, value)
+
+
+def load_balancer(scope: Construct, props: LoadBalancerProps) -> LoadBalancer:
+    """A load balancer with its certificate and alias (ecs-platform 0.1 built those two beside it: they keep their logical IDs)."""
+    built = LoadBalancer(scope, "LoadBalancer", props=props)
+    keep_beside_parent(built, ("Certificate", "Alias"))
+    return built
+
+
+def add_service(
+    stack: Stack,
+    name: str,
+    *,
+    translation: Translation,
+    network: Network,
+    platform: WorkloadPlatform,
+    shared_load_balancers: Mapping[str, LoadBalancer],
+) -> WebService:
+    """Build service ``name`` in ``stack``: its load balancer of its own (or a rule on a shared
+    one), the service, its access grants, tags and outputs."""
+    scope = Construct(stack, f"Service-{name}")
+    own = translation.own_load_balancer(scope, name, network, platform)
+    shared = translation.shared_load_balancer_of(name)
+    alb = load_balancer(scope, own) if own else shared_load_balancers[shared] if shared else None
+    service = WebService(scope, "WebService", props=translation.web_service(scope, name, network, platform, alb))
+    translation.grant_access(scope, name, service.task_role, platform)
+    tag(scope, translation.workload_tags(name))
+    prefix = output_prefix(name)
+    if service.url is not None:
+        output(scope, f"{prefix}Url", service.url, f"{name}: its URL on the load balancer")
+    if service.connect_endpoint is not None:
+        output(scope, f"{prefix}ConnectEndpoint", service.connect_endpoint, f"{name}: its name for the other services (ARCH-7)")
+    output(scope, f"{prefix}ServiceName", service.service.service_name, f"{name}: ECS service (CLI-8)")
+    output(scope, f"{prefix}TaskDefinition", service.task_definition.task_definition_arn, f"{name}: task definition (CLI-8)")
+    return service
+
+
+class ServicesStack(Stack):
+    """Web services built on the platform (cluster, key, namespace, topics) and shared load
+    balancers of the environment's workload stack, which this stack imports them from."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        translation: Translation,
+        network: Network,
+        platform: WorkloadPlatform,
+        shared_load_balancers: Mapping[str, LoadBalancer],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        self.translation = translation
+        self.network = network
+        self.platform = platform
+        self.shared_load_balancers = shared_load_balancers
+        self.services: dict[str, WebService] = {}
+
+    def add_service(self, name: str) -> WebService:
+        """Build service ``name`` here."""
+        self.services[name] = add_service(
+            self,
+            name,
+            translation=self.translation,
+            network=self.network,
+            platform=self.platform,
+            shared_load_balancers=self.shared_load_balancers,
+        )
+        return self.services[name]

@@ -1,0 +1,473 @@
+"""The spec of one environment as construct props: the only module that reads both.
+
+The stacks ask a :class:`Translation` for the props of each construct by the workload's
+name; they never read the spec. Imports of existing resources (keys, secrets, images,
+hosted zones) are created under the ``scope`` the stack passes in, so they live where the
+construct that uses them does.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from typing import Any
+
+from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack, TimeZone
+from aws_cdk import aws_applicationautoscaling as appscaling
+from aws_cdk import aws_certificatemanager as acm
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecr as ecr
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_route53 as route53
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_ssm as ssm
+from constructs import Construct
+
+from ecs_platform.constructs import (
+    BatchJobProps,
+    ContainerProps,
+    ContainerSecret,
+    DeploymentProps,
+    HealthCheckProps,
+    JobSchedule,
+    LoadBalancer,
+    LoadBalancerProps,
+    Network,
+    NetworkProps,
+    QueueWorkerProps,
+    RouteProps,
+    ScheduledScalingProps,
+    ServiceConnectProps,
+    ServiceScalingProps,
+    TaskRole,
+    WebServiceProps,
+    WorkloadPlatform,
+    WorkloadPlatformProps,
+)
+from ecs_platform.integrations import INTEGRATIONS, KINDS
+from ecs_platform.limits import LOG_RETENTION_DAYS
+from ecs_platform.spec.checks import rule_priorities, traffic_container
+from ecs_platform.spec.models import AlbSpec, ContainerSpec, JobSpec, SecretRef, ServiceSpec, Spec, WorkerSpec
+
+_RETENTION = dict(
+    zip(
+        LOG_RETENTION_DAYS,
+        list(logs.RetentionDays)[:-1],  # every member but INFINITE, in order of days
+        strict=True,
+    )
+)
+
+_STRATEGIES = {
+    "rolling": ecs.DeploymentStrategy.ROLLING,
+    "blue_green": ecs.DeploymentStrategy.BLUE_GREEN,
+    "linear": ecs.DeploymentStrategy.LINEAR,
+    "canary": ecs.DeploymentStrategy.CANARY,
+}
+
+_ECR_IMAGE = re.compile(
+    r"(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/(?P<repo>[a-z0-9._/-]+)(?::(?P<tag>[\w.-]+)|@(?P<digest>sha256:[0-9a-f]{64}))?"
+)
+
+
+class Translation:
+    """One environment's spec, asked for construct props by workload name."""
+
+    def __init__(self, spec: Spec) -> None:
+        self.spec = spec
+        env = spec.environment
+        self.app = spec.app
+        self.environment = env.name
+        self.production = env.production
+        self.account = env.account
+        self.region = env.region
+        self.availability_zones = tuple(env.availability_zones)
+        self.name_prefix = f"{spec.app}-{env.name}"
+        """``<app>-<env>``: stack names and the platform's physical names start with it."""
+        self.tags: Mapping[str, str] = dict(spec.tags)
+        """Tags of every resource (besides App and Environment)."""
+        self.services = [s.name for s in spec.services]
+        self.jobs = [j.name for j in spec.jobs]
+        self.workers = [w.name for w in spec.workers]
+        self.shared_load_balancers = [lb.name for lb in spec.load_balancers]
+        self._services = {s.name: s for s in spec.services}
+        self._jobs = {j.name: j for j in spec.jobs}
+        self._workers = {w.name: w for w in spec.workers}
+        self._shared = {lb.name: lb for lb in spec.load_balancers}
+        self._priorities = rule_priorities(spec)
+        self.removal_policy = RemovalPolicy.RETAIN if env.production else RemovalPolicy.DESTROY
+        """Production keeps stateful resources (logs, keys, queues) when a stack is deleted."""
+        self.log_retention = _RETENTION[spec.logs.retention_days]
+
+    # --- the network and what the workloads share -------------------------------------------
+
+    def network(self) -> NetworkProps:
+        return NetworkProps(
+            availability_zones=self.availability_zones,
+            cidr=self.spec.network.cidr,
+            nat_gateways=self.spec.nat_gateways,
+            flow_log_retention=self.log_retention,
+            removal_policy=self.removal_policy,
+        )
+
+    def platform(self, scope: Construct, network: Network) -> WorkloadPlatformProps:
+        spec = self.spec
+        boundary = (
+            iam.ManagedPolicy.from_managed_policy_arn(scope, "PermissionsBoundary", spec.permissions_boundary)
+            if spec.permissions_boundary
+            else None
+        )
+        return WorkloadPlatformProps(
+            vpc=network.vpc,
+            label=spec.app,
+            name_prefix=self.name_prefix,
+            cluster_name_tag=spec.cluster_name_tag,
+            enable_exec=any(e.type == "ecs_exec" for s in spec.services for e in s.access),
+            service_connect_namespace=spec.service_connect.namespace if spec.service_connect else None,
+            alarm_topic=bool(spec.services),
+            job_failure_topic=bool(spec.jobs),
+            load_balancer_logs=bool(spec.services),
+            log_retention=self.log_retention,
+            removal_policy=self.removal_policy,
+            permissions_boundary=boundary,
+        )
+
+    # --- load balancers -----------------------------------------------------------------------
+
+    def shared_load_balancer(self, scope: Construct, name: str, network: Network, platform: WorkloadPlatform) -> LoadBalancerProps:
+        """A load balancer of ``load_balancers:`` that several services route from."""
+        return self._load_balancer(scope, name, self._shared[name], network, platform)
+
+    def own_load_balancer(self, scope: Construct, service: str, network: Network, platform: WorkloadPlatform) -> LoadBalancerProps | None:
+        """The load balancer of the service's own, if it has one (not a shared one, not internal)."""
+        lb = self._services[service].load_balancer
+        if lb is None or lb.shared is not None:
+            return None
+        return self._load_balancer(scope, service, lb, network, platform)
+
+    def shared_load_balancer_of(self, service: str) -> str | None:
+        lb = self._services[service].load_balancer
+        return lb.shared if lb is not None else None
+
+    def _load_balancer(self, scope: Construct, name: str, lb: AlbSpec, network: Network, platform: WorkloadPlatform) -> LoadBalancerProps:
+        public = bool(lb.public)
+        domain = lb.domain
+        zone = (
+            route53.HostedZone.from_hosted_zone_attributes(
+                scope, "Zone", hosted_zone_id=domain.hosted_zone_id, zone_name=domain.hosted_zone_name
+            )
+            if domain
+            else None
+        )
+        return LoadBalancerProps(
+            vpc=network.vpc,
+            internet_facing=public,
+            # A literal CIDR: the VPC's own is an import from the network stack.
+            internal_clients=ec2.Peer.ipv4(self.spec.network.cidr),
+            vpc_subnets=network.public_subnets if public else network.web_subnets,
+            certificate=acm.Certificate.from_certificate_arn(scope, "Certificate", lb.certificate_arn) if lb.certificate_arn else None,
+            domain_name=domain.name if domain else None,
+            domain_zone=zone,
+            deletion_protection=self.production,
+            access_logs_bucket=platform.load_balancer_logs.access_logs if platform.load_balancer_logs else None,
+            access_logs_prefix=name,
+            web_acl_arn=lb.web_acl_arn,
+            security_group_name=f"{name}-alb",
+            test_listener_port=lb.test_listener_port,
+        )
+
+    # --- workloads ----------------------------------------------------------------------------
+
+    def _workload(self, scope: Construct, spec: ServiceSpec | JobSpec | WorkerSpec, platform: WorkloadPlatform) -> dict[str, Any]:
+        """The props every workload construct shares (WorkloadProps)."""
+        return {
+            "cluster": platform.cluster,
+            "containers": [self._container(scope, spec.name, c) for c in spec.containers],
+            "encryption_key": platform.key,
+            "family": spec.task_family,
+            "cpu": spec.cpu,
+            "memory_limit_mib": spec.memory,
+            "log_retention": self.log_retention,
+            "removal_policy": self.removal_policy,
+            "permissions_boundary": platform.permissions_boundary,
+            "cpu_architecture": ecs.CpuArchitecture.ARM64 if spec.architecture == "arm64" else ecs.CpuArchitecture.X86_64,
+            "ephemeral_storage_gib": spec.ephemeral_storage_gib,
+        }
+
+    def web_service(
+        self, scope: Construct, name: str, network: Network, platform: WorkloadPlatform, load_balancer: LoadBalancer | None
+    ) -> WebServiceProps:
+        spec = self._services[name]
+        lb = spec.load_balancer
+        serving = traffic_container(spec)
+        workload = self._workload(scope, spec, platform)
+        connect = self._connect(spec, platform)
+        if connect is not None and serving is not None:
+            # Service Connect reports HTTP metrics per service when the port says it speaks HTTP.
+            workload["containers"] = [
+                replace(c, app_protocol=ecs.AppProtocol.http) if c.name == serving.name else c for c in workload["containers"]
+            ]
+        hc = spec.health_check
+        return WebServiceProps(
+            **workload,
+            load_balancer=load_balancer,
+            route=RouteProps(paths=lb.paths, hosts=lb.hosts, priority=self._priorities[name]) if lb else RouteProps(),
+            deployment=_deployment(spec),
+            service_connect=connect,
+            vpc_subnets=network.web_subnets,
+            service_name=name,
+            desired_count=spec.desired_count,
+            target_container=serving.name if serving else None,
+            health_check=HealthCheckProps(
+                path=hc.path,
+                interval=Duration.seconds(hc.interval_seconds),
+                timeout=Duration.seconds(hc.timeout_seconds),
+                healthy_threshold_count=hc.healthy_threshold,
+                unhealthy_threshold_count=hc.unhealthy_threshold,
+                healthy_http_codes=hc.healthy_http_codes,
+            ),
+            health_check_grace_period=Duration.seconds(hc.grace_period_seconds),
+            enable_execute_command=any(e.type == "ecs_exec" for e in spec.access),
+            scaling=_scaling(spec),
+            capacity_provider_strategies=[
+                ecs.CapacityProviderStrategy(capacity_provider=c.provider, base=c.base or None, weight=c.weight) for c in spec.capacity
+            ],
+            alarm_topic=platform.alarm_topic,
+        )
+
+    def _connect(self, spec: ServiceSpec, platform: WorkloadPlatform) -> ServiceConnectProps | None:
+        if platform.namespace is None or platform.service_connect_clients is None:
+            return None
+        connect = spec.connect
+        return ServiceConnectProps(
+            namespace=platform.namespace,
+            clients=platform.service_connect_clients,
+            dns_name=connect.name or spec.name,
+            per_request_timeout=Duration.seconds(connect.per_request_timeout_seconds) if connect.per_request_timeout_seconds else None,
+            idle_timeout=Duration.seconds(connect.idle_timeout_seconds) if connect.idle_timeout_seconds else None,
+        )
+
+    def batch_job(self, scope: Construct, name: str, network: Network, platform: WorkloadPlatform) -> BatchJobProps:
+        spec = self._jobs[name]
+        return BatchJobProps(
+            **self._workload(scope, spec, platform),
+            vpc_subnets=network.batch_subnets,
+            name=spec.name,
+            count=spec.count,
+            capacity_provider=spec.capacity,
+            schedule=JobSchedule(
+                expression=spec.schedule,
+                time_zone=spec.timezone,
+                flexible_window=Duration.minutes(spec.flexible_window_minutes) if spec.flexible_window_minutes else None,
+                timeout=Duration.seconds(spec.timeout_seconds) if spec.timeout_seconds else None,
+                retries=spec.retries,
+            )
+            if spec.schedule
+            else None,
+            failure_topic=platform.job_failure_topic,
+        )
+
+    def queue_worker(self, scope: Construct, name: str, network: Network, platform: WorkloadPlatform) -> QueueWorkerProps:
+        spec = self._workers[name]
+        return QueueWorkerProps(
+            **self._workload(scope, spec, platform),
+            vpc_subnets=network.batch_subnets,
+            queue=sqs.Queue.from_queue_arn(scope, "Queue", spec.queue.arn) if spec.queue.arn else None,
+            queue_key=kms.Key.from_key_arn(scope, "QueueKey", spec.queue.kms_key) if spec.queue.kms_key else None,
+            service_name=spec.name,
+            min_capacity=spec.min_count,
+            max_capacity=spec.max_count,
+            backlog_per_task=spec.backlog_per_task,
+            visibility_timeout=Duration.seconds(spec.queue.visibility_timeout_seconds),
+            max_receive_count=spec.queue.max_receive_count,
+        )
+
+    def workload_tags(self, name: str) -> Mapping[str, str]:
+        """The workload's own tags (``tags:`` of the service, job or worker)."""
+        workload = self._services.get(name) or self._jobs.get(name) or self._workers[name]
+        return dict(workload.tags)
+
+    # --- containers ---------------------------------------------------------------------------
+
+    def _container(self, scope: Construct, workload: str, spec: ContainerSpec) -> ContainerProps:
+        return ContainerProps(
+            name=spec.name,
+            image=_image(scope, f"{workload}-{spec.name}-Image", spec.image),
+            port=spec.port,
+            protocol=ecs.Protocol.TCP if spec.protocol == "tcp" else ecs.Protocol.UDP,
+            essential=spec.essential,
+            command=spec.command,
+            cpu=spec.cpu,
+            memory_limit_mib=spec.memory,
+            environment=spec.environment,
+            readonly_root_filesystem=spec.readonly_root_filesystem,
+            writable_paths=spec.writable_paths,
+            user=spec.user,
+            health_check=ecs.HealthCheck(
+                command=spec.health_check.command,
+                interval=Duration.seconds(spec.health_check.interval_seconds),
+                timeout=Duration.seconds(spec.health_check.timeout_seconds),
+                retries=spec.health_check.retries,
+                start_period=Duration.seconds(spec.health_check.start_period_seconds),
+            )
+            if spec.health_check
+            else None,
+            secrets={env_name: _secret(scope, f"{workload}-{spec.name}-{env_name}", ref) for env_name, ref in spec.secrets.items()},
+        )
+
+    # --- access (IAM-5) ---------------------------------------------------------------------------
+
+    def grant_access(self, scope: Construct, name: str, role: TaskRole, platform: WorkloadPlatform) -> None:
+        """Grant ``role`` each ``access:`` entry of workload ``name``, with imports under ``scope``."""
+        workload = self._services.get(name) or self._jobs.get(name) or self._workers[name]
+        for i, entry in enumerate(workload.access):
+            at = Construct(scope, f"Access{i}")
+            integration = INTEGRATIONS[entry.type]
+            special = _SPECIAL_GRANTS.get(entry.type)
+            if special is not None:
+                special(at, role, entry, platform)
+            else:
+                ((field, kind),) = [(p.name, p.kind) for p in integration.params if p.kind is not None]
+                role.grant_integration(entry.type, [resource_arn(at, kind, getattr(entry, field))], level=getattr(entry, "level", None))
+            if entry.kms_key is not None:
+                key = kms.Key.from_key_arn(at, "Key", entry.kms_key)
+                assert integration.kms_service is not None  # the spec refuses kms_key elsewhere
+                role.grant_kms(key, via_service=integration.kms_service, write=integration.writes(getattr(entry, "level", None)))
+
+
+def resource_arn(scope: Construct, kind: str, value: str) -> str:
+    """An ARN as given, or the ARN of a name in the stack's account and region (its kind's shape)."""
+    if value.startswith("arn:"):
+        return value
+    stack = Stack.of(scope)
+    shape = KINDS[kind]
+    if shape.global_arn:
+        return stack.format_arn(service=shape.service, region="", account="", resource=value)
+    if not shape.arn_type:
+        return stack.format_arn(service=shape.service, resource=value)
+    arn_format = ArnFormat.COLON_RESOURCE_NAME if shape.separator == ":" else ArnFormat.SLASH_RESOURCE_NAME
+    return stack.format_arn(service=shape.service, resource=shape.arn_type, resource_name=value.lstrip("/"), arn_format=arn_format)
+
+
+def _parameter_name(value: str) -> str:
+    """A parameter name from a name or ARN: ``/app/key``."""
+    return "/" + value.split(":parameter/", 1)[1] if value.startswith("arn:") else value
+
+
+def _grant_cloudwatch(at: Construct, role: TaskRole, entry: Any, platform: WorkloadPlatform) -> None:
+    role.grant_cloudwatch_metrics(entry.namespace)
+
+
+def _grant_rds_iam(at: Construct, role: TaskRole, entry: Any, platform: WorkloadPlatform) -> None:
+    role.grant_rds_iam_connect(entry.db_resource_id, entry.db_user)
+
+
+def _grant_rds_data(at: Construct, role: TaskRole, entry: Any, platform: WorkloadPlatform) -> None:
+    secret = secretsmanager.Secret.from_secret_complete_arn(at, "Secret", entry.secret)
+    role.grant_rds_data(resource_arn(at, "cluster", entry.cluster), secret)
+
+
+def _grant_dynamodb(at: Construct, role: TaskRole, entry: Any, platform: WorkloadPlatform) -> None:
+    table = dynamodb.Table.from_table_arn(at, "Table", resource_arn(at, "table", entry.table))
+    role.grant_dynamodb(table, entry.level, indexes=entry.indexes)
+
+
+def _grant_s3(at: Construct, role: TaskRole, entry: Any, platform: WorkloadPlatform) -> None:
+    bucket = s3.Bucket.from_bucket_arn(at, "Bucket", resource_arn(at, "bucket", entry.bucket))
+    role.grant_s3(bucket, entry.level, prefix=entry.prefix)
+
+
+def _grant_xray(at: Construct, role: TaskRole, entry: Any, platform: WorkloadPlatform) -> None:
+    role.grant_xray()
+
+
+def _grant_ssm(at: Construct, role: TaskRole, entry: Any, platform: WorkloadPlatform) -> None:
+    parameters = [
+        ssm.StringParameter.from_string_parameter_name(at, f"Parameter{j}", _parameter_name(name)) for j, name in enumerate(entry.names)
+    ]
+    role.grant_ssm_parameters(parameters, path=entry.path)
+
+
+def _grant_ecs_exec(at: Construct, role: TaskRole, entry: Any, platform: WorkloadPlatform) -> None:
+    platform.grant_ecs_exec(role)
+
+
+#: The integrations whose grant is not "its actions on its one resource" (see Integration.simple).
+_SPECIAL_GRANTS: Mapping[str, Callable[[Construct, TaskRole, Any, WorkloadPlatform], None]] = {
+    "cloudwatch_metrics": _grant_cloudwatch,
+    "rds_iam": _grant_rds_iam,
+    "rds_data": _grant_rds_data,
+    "dynamodb": _grant_dynamodb,
+    "s3": _grant_s3,
+    "xray": _grant_xray,
+    "ssm_parameters": _grant_ssm,
+    "ecs_exec": _grant_ecs_exec,
+}
+
+
+def _secret(scope: Construct, construct_id: str, ref: SecretRef) -> ecs.Secret:
+    key = kms.Key.from_key_arn(scope, f"{construct_id}-Key", ref.kms_key) if ref.kms_key else None
+    if ref.secrets_manager is not None:
+        arn, _, field = ref.secrets_manager.partition(":json-key:")
+        secret = secretsmanager.Secret.from_secret_complete_arn(scope, construct_id, arn)
+        return ContainerSecret.of_secret(secret, field=field.strip(":") or None, key=key)
+    assert ref.ssm_parameter is not None
+    name = ref.ssm_parameter.split(":parameter", 1)[-1] if ref.ssm_parameter.startswith("arn:") else ref.ssm_parameter
+    parameter = ssm.StringParameter.from_secure_string_parameter_attributes(scope, construct_id, parameter_name=name)
+    return ContainerSecret.of_parameter(parameter, key=key)
+
+
+def _image(scope: Construct, construct_id: str, image: str) -> ecs.ContainerImage:
+    """An ECR image becomes a repository reference, so the execution role's pull rights are
+    scoped to that repository (IAM-1); any other registry is pulled by name."""
+    match = _ECR_IMAGE.fullmatch(image)
+    if not match:
+        return ecs.ContainerImage.from_registry(image)
+    partition = "aws-cn" if image.endswith(".cn") or ".amazonaws.com.cn/" in image else "aws"
+    repository = ecr.Repository.from_repository_attributes(
+        scope,
+        construct_id,
+        repository_arn=f"arn:{partition}:ecr:{match['region']}:{match['account']}:repository/{match['repo']}",
+        repository_name=match["repo"],
+    )
+    return ecs.ContainerImage.from_ecr_repository(repository, match["digest"] or match["tag"] or "latest")
+
+
+def _deployment(spec: ServiceSpec) -> DeploymentProps:
+    d = spec.deployment
+    return DeploymentProps(
+        strategy=_STRATEGIES[d.strategy],
+        bake_time=Duration.minutes(d.bake_minutes) if d.bake_minutes is not None else None,
+        step_percent=d.step_percent,
+        step_bake_time=Duration.minutes(d.step_bake_minutes) if d.step_bake_minutes is not None else None,
+        min_healthy_percent=d.min_healthy_percent,
+        max_healthy_percent=d.max_healthy_percent,
+    )
+
+
+def _scaling(spec: ServiceSpec) -> ServiceScalingProps:
+    low, high = spec.scaling_range
+    scaling = spec.scaling
+    return ServiceScalingProps(
+        min_capacity=low,
+        max_capacity=high,
+        cpu_percent=scaling.cpu_percent,
+        memory_percent=scaling.memory_percent,
+        requests_per_task=scaling.requests_per_task,
+        scheduled=[
+            ScheduledScalingProps(
+                name=action.name,
+                schedule=appscaling.Schedule.expression(action.schedule),
+                min_capacity=action.min_count,
+                max_capacity=action.max_count,
+            )
+            for action in scaling.scheduled
+        ],
+        time_zone=TimeZone.of(scaling.timezone),
+    )
