@@ -153,14 +153,26 @@ def check_container_count(count: int) -> str | None:
     return f"{count} containers; allowed: 1 to {MAX_CONTAINERS_PER_TASK} per task definition (LIM-2)"
 
 
+def check_availability_zone_count(count: int) -> str | None:
+    """HA-2: two to six AZs."""
+    if AVAILABILITY_ZONES.check(count) is None:
+        return None
+    return f"{count} availability zone(s); allowed: {AVAILABILITY_ZONES.low} to {AVAILABILITY_ZONES.high} ({AVAILABILITY_ZONES.why})"
+
+
+def repeated_availability_zones(zones: Sequence[str]) -> list[int]:
+    """The positions of AZs named earlier in ``zones`` (HA-2 needs distinct AZs)."""
+    return [i for i, zone in enumerate(zones) if list(zones).index(zone) != i]
+
+
 def check_availability_zones(zones: Sequence[str]) -> str | None:
     """HA-2: two to six distinct AZs."""
-    message = AVAILABILITY_ZONES.check(len(zones))
+    message = check_availability_zone_count(len(zones))
     if message:
-        return f"{len(zones)} availability zone(s); allowed: 2 to 6 (HA-2: tasks spread over at least two AZs)"
-    if len(set(zones)) != len(zones):
-        repeated = sorted({z for z in zones if list(zones).count(z) > 1})
-        return f"{', '.join(repeated)} listed twice; allowed: distinct AZs (HA-2)"
+        return message
+    repeated = repeated_availability_zones(zones)
+    if repeated:
+        return f"{', '.join(sorted({zones[i] for i in repeated}))} listed twice; allowed: distinct AZs (HA-2)"
     return None
 
 
@@ -169,6 +181,15 @@ def check_nat_gateways(count: int, zones: int) -> str | None:
     if 1 <= count <= zones:
         return None
     return f"{count} is out of range; allowed: 1..{zones} (one per AZ at most; private subnets need egress)"
+
+
+def serving_container(containers: Sequence[tuple[str, int | None]], wanted: str | None = None) -> str | None:
+    """The container that receives a service's traffic, from ``(name, port)`` pairs: ``wanted`` if it is
+    one of them, else the first with a port; None if there is none."""
+    for name, port in containers:
+        if name == wanted or (wanted is None and port is not None):
+            return name
+    return None
 
 
 def check_tenths(value: float) -> str | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from aws_cdk import Duration, Stack, TimeZone
 from aws_cdk import aws_applicationautoscaling as appscaling
@@ -31,7 +31,15 @@ from ecs_platform.constructs.load_balancer import LoadBalancer
 from ecs_platform.constructs.metric_math_scaling import math_expression, track_metric_math
 from ecs_platform.constructs.scoped_role import ScopedRole, ScopedRoleProps, service_principal
 from ecs_platform.constructs.security_groups import SecurityGroupProps, WebTaskSecurityGroup
-from ecs_platform.limits import CATCH_ALL_PRIORITY, RULE_PRIORITY, SCALING_MAX_TASKS, SCALING_MIN_TASKS, SERVICE_TASKS, check_task_range
+from ecs_platform.limits import (
+    CATCH_ALL_PRIORITY,
+    RULE_PRIORITY,
+    SCALING_MAX_TASKS,
+    SCALING_MIN_TASKS,
+    SERVICE_TASKS,
+    check_task_range,
+    serving_container,
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -158,6 +166,10 @@ class WebService(TaskAccessors, Construct):
             if props.load_balancer or props.target_container
             else next((c for c in props.containers if c.port is not None), None)
         )
+        if props.service_connect is not None and target is not None and target.app_protocol is None:
+            # Service Connect reports HTTP metrics per service when the port says it speaks HTTP.
+            target = replace(target, app_protocol=_HTTP)
+            props = replace(props, containers=[target if c.name == target.name else c for c in props.containers])
         self.task = FargateTask(self, "Task", props=props)
         self.security_group = props.security_group or WebTaskSecurityGroup(
             self, "SecurityGroup", props=SecurityGroupProps(vpc=props.cluster.vpc, name=props.service_name)
@@ -492,6 +504,7 @@ class WebService(TaskAccessors, Construct):
 
 
 _SUM_OF_BOTH = "FILL(primary, 0) + FILL(alternate, 0)"
+_HTTP: ecs.AppProtocol = ecs.AppProtocol.http  # type: ignore[assignment]  # a jsii static property
 _MAX_OF_BOTH = "MAX([FILL(primary, 0), FILL(alternate, 0)])"
 
 
@@ -506,8 +519,9 @@ def _validate(scope: Construct, props: WebServiceProps) -> None:
 
 
 def _target_container(scope: Construct, containers: Sequence[ContainerProps], wanted: str | None) -> ContainerProps:
+    name = serving_container([(c.name, c.port) for c in containers], wanted)
     for container in containers:
-        if (wanted is None and container.port is not None) or (wanted is not None and container.name == wanted):
+        if container.name == name:
             if container.port is None:
                 raise ConstructError(scope, f"target container {container.name!r} has no port; allowed: a container with a port")
             return container

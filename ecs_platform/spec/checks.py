@@ -97,10 +97,8 @@ def essential_container(spec: Spec) -> Iterator[Issue]:
 
 def _traffic_container(service: ServiceSpec) -> ContainerSpec | None:
     wanted = service.load_balancer.container if service.load_balancer else None
-    for container in service.containers:
-        if (wanted is None and container.port is not None) or container.name == wanted:
-            return container
-    return None
+    name = limits.serving_container([(c.name, c.port) for c in service.containers], wanted)
+    return next((c for c in service.containers if c.name == name), None)
 
 
 def service_has_target(spec: Spec) -> Iterator[Issue]:
@@ -374,8 +372,8 @@ def worker_scaling(spec: Spec) -> Iterator[Issue]:
     region = spec.environment.region
     for i, worker in enumerate(spec.workers):
         path = f"workers[{i}]"
-        if worker.min_count > worker.max_count:
-            yield f"{path}.min_count", f"{worker.min_count} is above max_count {worker.max_count}; allowed: min_count <= max_count"
+        if message := limits.check_task_range(worker.min_count, worker.max_count):
+            yield f"{path}.min_count", message
         if worker.min_count == 0 and not worker.scale_to_zero:
             yield f"{path}.min_count", "0 lets the worker scale to zero; allowed: 1 or more, or scale_to_zero: true"
         queue = worker.queue
@@ -393,16 +391,13 @@ def service_scaling(spec: Spec) -> Iterator[Issue]:
     for i, service in enumerate(spec.services):
         path = f"services[{i}].scaling"
         low, high = service.scaling_range
-        if low > high:
-            yield f"{path}.min_count", f"{low} is above max_count {high}; allowed: min_count <= max_count"
+        if message := limits.check_task_range(low, high):
+            yield f"{path}.min_count", message
         elif not low <= service.desired_count <= high:
             yield f"services[{i}].desired_count", f"{service.desired_count} is outside the scaling range {low}..{high}; allowed: within it"
         for j, action in enumerate(service.scaling.scheduled):
-            if action.min_count > action.max_count:
-                yield (
-                    f"{path}.scheduled[{j}].min_count",
-                    f"{action.min_count} is above max_count {action.max_count}; allowed: min_count <= max_count",
-                )
+            if message := limits.check_task_range(action.min_count, action.max_count):
+                yield f"{path}.scheduled[{j}].min_count", message
 
 
 def capacity_strategy(spec: Spec) -> Iterator[Issue]:
@@ -419,34 +414,32 @@ def capacity_strategy(spec: Spec) -> Iterator[Issue]:
 def supervised_jobs(spec: Spec) -> Iterator[Issue]:
     """A timeout or retries run through a state machine that supervises one task per run."""
     for i, job in enumerate(spec.jobs):
-        supervised = job.timeout_seconds is not None or job.retries > 0
+        supervised = job.timeout_seconds is not None or bool(job.retries)
         if supervised and job.schedule is None:
             yield f"jobs[{i}].schedule", "timeout_seconds and retries apply to scheduled runs; allowed: a schedule, or neither"
-        if supervised and job.count != 1:
+        if supervised and job.count not in (None, 1):
             yield f"jobs[{i}].count", f"{job.count} with timeout_seconds or retries; allowed: 1 (one supervised task per run)"
 
 
 def availability_zones(spec: Spec) -> Iterator[Issue]:
     env = spec.environment
     zones = env.availability_zones
+    repeated = limits.repeated_availability_zones(zones)
     for i, zone in enumerate(zones):
         if not zone.startswith(env.region) or len(zone) != len(env.region) + 1:
             yield (
                 f"environment.availability_zones[{i}]",
                 f"{zone!r} is not in region {env.region}; allowed: {env.region}a, {env.region}c, ...",
             )
-        elif zones.index(zone) != i:
+        elif i in repeated:
             yield f"environment.availability_zones[{i}]", f"{zone!r} is listed twice; allowed: distinct AZs (HA-2)"
 
 
 def nat_gateways(spec: Spec) -> Iterator[Issue]:
     wanted = spec.network.nat_gateways
     zones = len(spec.environment.availability_zones)
-    if wanted is not None and not 1 <= wanted <= zones:
-        yield (
-            "network.nat_gateways",
-            f"{wanted} is out of range; allowed: 1..{zones} (one per AZ at most; private subnets need egress)",
-        )
+    if wanted is not None and (message := limits.check_nat_gateways(wanted, zones)):
+        yield "network.nat_gateways", message
 
 
 def access_resources(spec: Spec) -> Iterator[Issue]:
@@ -517,10 +510,3 @@ CHECKS: tuple[Check, ...] = (
 
 def check_spec(spec: Spec) -> list[Issue]:
     return [issue for check in CHECKS for issue in check(spec)]
-
-
-def traffic_container(service: ServiceSpec) -> ContainerSpec | None:
-    """The container a service serves from: its load balancer's target (valid specs have one), else
-    the first container with a port (a Service Connect server), else None (a client only)."""
-    container = _traffic_container(service)
-    return container if container is not None and container.port is not None else None

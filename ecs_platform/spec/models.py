@@ -44,10 +44,12 @@ def _pattern(regex: str, allowed: str) -> AfterValidator:
 
 
 def _range(low: int, high: int, why: str = "") -> Any:
-    return [
-        _check(lambda v: limits.check_int_range(v, low, high, why)),
-        Field(json_schema_extra={"minimum": low, "maximum": high}),
-    ]
+    return _rule(limits.Range(low, high, why))
+
+
+def _rule(rule: limits.Range) -> Any:
+    """A range rule of :mod:`ecs_platform.limits` as a validator (and the schema's bounds)."""
+    return [_check(rule.check), Field(json_schema_extra={"minimum": rule.low, "maximum": rule.high})]
 
 
 Name = Annotated[
@@ -97,14 +99,8 @@ class EnvironmentSpec(_Model):
     )
     availability_zones: Annotated[
         list[Annotated[str, _pattern(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d[a-z]", "an AZ name such as ap-northeast-1a")]],
-        _check(
-            lambda zones: (
-                None
-                if 2 <= len(zones) <= 6
-                else f"{len(zones)} availability zone(s); allowed: 2 to 6 (HA-2: tasks spread over at least two AZs)"
-            )
-        ),
-        Field(json_schema_extra={"minItems": 2, "maxItems": 6}),
+        _check(lambda zones: limits.check_availability_zone_count(len(zones))),
+        Field(json_schema_extra={"minItems": limits.AVAILABILITY_ZONES.low, "maxItems": limits.AVAILABILITY_ZONES.high}),
     ] = Field(
         description="AZ names the VPC spans (at least two, HA-2). Naming them avoids an AWS lookup at synthesis.",
     )
@@ -159,10 +155,10 @@ class ContainerHealthCheckSpec(_Model):
     """A container health check (BP-2), for images that ship one."""
 
     command: list[str] = Field(min_length=1, description='e.g. ["CMD-SHELL", "curl -f http://localhost/ || exit 1"].')
-    interval_seconds: Annotated[int, *_range(5, 300)] = Field(default=30, description="Default: 30.")
-    timeout_seconds: Annotated[int, *_range(2, 60)] = Field(default=5, description="Default: 5.")
-    retries: Annotated[int, *_range(1, 10)] = Field(default=3, description="Default: 3.")
-    start_period_seconds: Annotated[int, *_range(0, 300)] = Field(default=0, description="Default: 0.")
+    interval_seconds: Annotated[int, *_range(5, 300)] | None = Field(default=None, description="Default: 30 (ECS's).")
+    timeout_seconds: Annotated[int, *_range(2, 60)] | None = Field(default=None, description="Default: 5 (ECS's).")
+    retries: Annotated[int, *_range(1, 10)] | None = Field(default=None, description="Default: 3 (ECS's).")
+    start_period_seconds: Annotated[int, *_range(0, 300)] | None = Field(default=None, description="Default: none (ECS's).")
 
 
 class ContainerSpec(_Model):
@@ -199,13 +195,7 @@ class ContainerSpec(_Model):
 
 Containers = Annotated[
     list[ContainerSpec],
-    _check(
-        lambda cs: (
-            None
-            if 1 <= len(cs) <= limits.MAX_CONTAINERS_PER_TASK
-            else f"{len(cs)} containers; allowed: 1 to {limits.MAX_CONTAINERS_PER_TASK} per task definition (LIM-2)"
-        )
-    ),
+    _check(lambda containers: limits.check_container_count(len(containers))),
     Field(json_schema_extra={"minItems": 1, "maxItems": limits.MAX_CONTAINERS_PER_TASK}),
 ]
 
@@ -233,16 +223,18 @@ class _WorkloadSpec(_Model):
 class HealthCheckSpec(_Model):
     """Target-group health check and the service's grace period (BP-2)."""
 
-    path: Annotated[str, _pattern(r"/[\x21-\x7e]{0,1023}", "a path starting with '/'")] = Field(default="/", description="Default: /.")
-    interval_seconds: Annotated[int, *_range(5, 300)] = Field(default=30, description="Default: 30.")
-    timeout_seconds: Annotated[int, *_range(2, 120)] = Field(default=5, description="Default: 5.")
-    healthy_threshold: Annotated[int, *_range(2, 10)] = Field(default=2, description="Default: 2.")
-    unhealthy_threshold: Annotated[int, *_range(2, 10)] = Field(default=3, description="Default: 3.")
-    healthy_http_codes: Annotated[str, _pattern(r"\d{3}(-\d{3})?(,\d{3}(-\d{3})?)*", "codes or ranges such as 200 or 200-399")] = Field(
-        default="200-399", description="Default: 200-399."
+    path: Annotated[str, _pattern(r"/[\x21-\x7e]{0,1023}", "a path starting with '/'")] | None = Field(
+        default=None, description="Default: / (the construct's)."
     )
-    grace_period_seconds: Annotated[int, *_range(0, 7200)] = Field(
-        default=60, description="Seconds ECS ignores failing health checks after a task starts. Default: 60."
+    interval_seconds: Annotated[int, *_range(5, 300)] | None = Field(default=None, description="Default: 30 (the construct's).")
+    timeout_seconds: Annotated[int, *_range(2, 120)] | None = Field(default=None, description="Default: 5 (the construct's).")
+    healthy_threshold: Annotated[int, *_range(2, 10)] | None = Field(default=None, description="Default: 2 (the construct's).")
+    unhealthy_threshold: Annotated[int, *_range(2, 10)] | None = Field(default=None, description="Default: 3 (the construct's).")
+    healthy_http_codes: Annotated[str, _pattern(r"\d{3}(-\d{3})?(,\d{3}(-\d{3})?)*", "codes or ranges such as 200 or 200-399")] | None = (
+        Field(default=None, description="Default: 200-399 (the construct's).")
+    )
+    grace_period_seconds: Annotated[int, *_range(0, 7200)] | None = Field(
+        default=None, description="Seconds ECS ignores failing health checks after a task starts. Default: 60 (the construct's)."
     )
 
 
@@ -312,7 +304,7 @@ class LoadBalancerSpec(AlbSpec):
     hosts: list[HostPattern] = Field(
         default_factory=list, max_length=5, description="Host names routed to this service, e.g. api.example.com. Default: any host."
     )
-    priority: Annotated[int, *_range(1, 50000)] | None = Field(
+    priority: Annotated[int, *_rule(limits.RULE_PRIORITY)] | None = Field(
         default=None,
         description="Listener rule priority (lower is evaluated first). Default: 10 x the service's position among the ALB's services.",
     )
@@ -338,11 +330,11 @@ class DeploymentSpec(_Model):
     step_bake_minutes: Annotated[int, *_range(0, 1440)] | None = Field(
         default=None, description="linear/canary: minutes between traffic steps. Default: ECS's (linear 6, canary 10)."
     )
-    min_healthy_percent: Annotated[int, *_range(0, 100)] = Field(
-        default=100, description="rolling: healthy share kept during a deployment. Default: 100."
+    min_healthy_percent: Annotated[int, *_range(0, 100)] | None = Field(
+        default=None, description="rolling: healthy share kept during a deployment. Default: 100 (the construct's)."
     )
-    max_healthy_percent: Annotated[int, *_range(100, 200)] = Field(
-        default=200, description="rolling: running share allowed during a deployment. Default: 200."
+    max_healthy_percent: Annotated[int, *_range(100, 200)] | None = Field(
+        default=None, description="rolling: running share allowed during a deployment. Default: 200 (the construct's)."
     )
 
 
@@ -372,17 +364,17 @@ class ScheduledScalingSpec(_Model):
 
     name: Name
     schedule: Annotated[str, _check(limits.check_schedule)] = Field(description="cron(...) or rate(...), as for jobs.")
-    min_count: Annotated[int, *_range(2, limits.MAX_TASKS_PER_SERVICE, "HA-5")]
-    max_count: Annotated[int, *_range(2, limits.MAX_TASKS_PER_SERVICE, "LIM-3")]
+    min_count: Annotated[int, *_rule(limits.SCALING_MIN_TASKS)]
+    max_count: Annotated[int, *_rule(limits.SCALING_MAX_TASKS)]
 
 
 class ScalingSpec(_Model):
     """Service Auto Scaling (ARCH-5, HA-5): between min_count and max_count, tracking the targets given."""
 
-    min_count: Annotated[int, *_range(2, limits.MAX_TASKS_PER_SERVICE, "HA-5: at least two tasks")] | None = Field(
+    min_count: Annotated[int, *_rule(limits.SCALING_MIN_TASKS)] | None = Field(
         default=None, description="Fewest tasks. Default: the service's desired_count."
     )
-    max_count: Annotated[int, *_range(2, limits.MAX_TASKS_PER_SERVICE, "LIM-3")] | None = Field(
+    max_count: Annotated[int, *_rule(limits.SCALING_MAX_TASKS)] | None = Field(
         default=None, description="Most tasks. Default: twice the minimum."
     )
     cpu_percent: Annotated[int, *_range(10, 95)] | None = Field(default=60, description="Target average CPU utilization. Default: 60.")
@@ -412,7 +404,7 @@ class ServiceSpec(_WorkloadSpec):
 
     desired_count: Annotated[
         int,
-        *_range(2, limits.MAX_TASKS_PER_SERVICE, "HA-3: at least two tasks across AZs; LIM-3: at most 5,000 tasks per service"),
+        *_rule(limits.SERVICE_TASKS),
     ] = Field(default=2, description="Tasks kept running, spread over AZs. Default: 2.")
     subnets: Annotated[
         str,
@@ -451,21 +443,23 @@ class JobSpec(_WorkloadSpec):
     schedule: Annotated[str, _check(limits.check_schedule)] | None = Field(
         default=None, description="EventBridge Scheduler expression, rate(...) or cron(...). Default: none (on demand only)."
     )
-    timezone: Annotated[str, _check(limits.check_time_zone)] = Field(
-        default="UTC", description="IANA time zone of the schedule. Default: UTC."
+    timezone: Annotated[str, _check(limits.check_time_zone)] | None = Field(
+        default=None, description="IANA time zone of the schedule. Default: UTC (the construct's)."
     )
     flexible_window_minutes: Annotated[int, *_range(1, 1440)] | None = Field(
         default=None, description="Let the scheduler start a run up to this many minutes late, to spread load. Default: none (on time)."
     )
-    count: Annotated[int, *_range(1, limits.RUN_TASK_MAX_COUNT_PER_CALL, "RunTask starts at most 10 tasks per call, LIM-3")] = Field(
-        default=1, description="Tasks started per run. Default: 1."
+    count: Annotated[int, *_rule(limits.RUN_TASK_COUNT)] | None = Field(
+        default=None, description="Tasks started per run. Default: 1 (the construct's)."
     )
-    capacity: Literal["FARGATE", "FARGATE_SPOT"] = Field(default="FARGATE", description="Capacity provider. Default: FARGATE.")
+    capacity: Literal["FARGATE", "FARGATE_SPOT"] | None = Field(
+        default=None, description="Capacity provider. Default: FARGATE (the construct's)."
+    )
     timeout_seconds: Annotated[int, *_range(60, 604800, "a run may last from a minute to a week")] | None = Field(
         default=None, description="Stop a scheduled run that takes longer and count it as failed. Default: none."
     )
-    retries: Annotated[int, *_range(0, 10)] = Field(
-        default=0, description="Run a failed or timed-out scheduled run again, up to this many times. Default: 0."
+    retries: Annotated[int, *_range(0, 10)] | None = Field(
+        default=None, description="Run a failed or timed-out scheduled run again, up to this many times. Default: 0 (the construct's)."
     )
     subnets: Annotated[
         str,
@@ -484,9 +478,11 @@ class WorkerQueueSpec(_Model):
         default=None, description="ARN of an existing queue. Default: the worker's own KMS-encrypted queue with a dead-letter queue."
     )
     kms_key: str | None = Field(default=None, description="ARN of an existing queue's customer-managed key. Default: none.")
-    visibility_timeout_seconds: Annotated[int, *_range(0, 43200)] = Field(default=300, description="Own queue only. Default: 300.")
-    max_receive_count: Annotated[int, *_range(1, 1000)] = Field(
-        default=5, description="Receives before a message moves to the dead-letter queue (own queue). Default: 5."
+    visibility_timeout_seconds: Annotated[int, *_range(0, 43200)] | None = Field(
+        default=None, description="Own queue only. Default: 300 (the construct's)."
+    )
+    max_receive_count: Annotated[int, *_range(1, 1000)] | None = Field(
+        default=None, description="Receives before a message moves to the dead-letter queue (own queue). Default: 5 (the construct's)."
     )
 
 
@@ -494,13 +490,13 @@ class WorkerSpec(_WorkloadSpec):
     """A queue worker: a service without a load balancer that consumes an SQS queue and scales on its backlog."""
 
     queue: WorkerQueueSpec = Field(description="The queue to consume. Required: {} for the worker's own, or {arn: ...}.")
-    min_count: Annotated[int, *_range(0, limits.MAX_TASKS_PER_SERVICE, "LIM-3")] = Field(
+    min_count: Annotated[int, *_rule(limits.WORKER_MIN_TASKS)] = Field(
         default=1, description="Fewest tasks; 0 needs scale_to_zero: true. Default: 1."
     )
-    max_count: Annotated[int, *_range(1, limits.MAX_TASKS_PER_SERVICE, "LIM-3")] = Field(default=10, description="Most tasks. Default: 10.")
+    max_count: Annotated[int, *_rule(limits.WORKER_MAX_TASKS)] = Field(default=10, description="Most tasks. Default: 10.")
     scale_to_zero: bool = Field(default=False, description="Allow min_count 0: no task runs while the queue is empty. Default: false.")
-    backlog_per_task: Annotated[int, *_range(1, 100000)] = Field(
-        default=10, description="Visible messages per running task the scaling aims at. Default: 10."
+    backlog_per_task: Annotated[int, *_rule(limits.BACKLOG_PER_TASK)] | None = Field(
+        default=None, description="Visible messages per running task the scaling aims at. Default: 10 (the construct's)."
     )
     subnets: Annotated[
         str,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 from typing import Any
 
 from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack, TimeZone
@@ -53,7 +52,7 @@ from ecs_platform.constructs import (
 )
 from ecs_platform.integrations import INTEGRATIONS, KINDS
 from ecs_platform.limits import LOG_RETENTION_DAYS
-from ecs_platform.spec.checks import rule_priorities, traffic_container
+from ecs_platform.spec.checks import rule_priorities
 from ecs_platform.spec.models import AlbSpec, ContainerSpec, JobSpec, SecretRef, ServiceSpec, Spec, WorkerSpec
 
 _RETENTION = dict(
@@ -74,6 +73,19 @@ _STRATEGIES = {
 _ECR_IMAGE = re.compile(
     r"(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/(?P<repo>[a-z0-9._/-]+)(?::(?P<tag>[\w.-]+)|@(?P<digest>sha256:[0-9a-f]{64}))?"
 )
+
+
+def _given(**values: Any) -> dict[str, Any]:
+    """The values the spec sets: a field left out (None) takes the construct's default."""
+    return {name: value for name, value in values.items() if value is not None}
+
+
+def _seconds(value: int | None) -> Duration | None:
+    return None if value is None else Duration.seconds(value)
+
+
+def _minutes(value: int | None) -> Duration | None:
+    return None if value is None else Duration.minutes(value)
 
 
 class Translation:
@@ -205,34 +217,28 @@ class Translation:
     ) -> WebServiceProps:
         spec = self._services[name]
         lb = spec.load_balancer
-        serving = traffic_container(spec)
-        workload = self._workload(scope, spec, platform)
-        connect = self._connect(spec, platform)
-        if connect is not None and serving is not None:
-            # Service Connect reports HTTP metrics per service when the port says it speaks HTTP.
-            workload["containers"] = [
-                replace(c, app_protocol=ecs.AppProtocol.http) if c.name == serving.name else c for c in workload["containers"]
-            ]
         hc = spec.health_check
         return WebServiceProps(
-            **workload,
+            **self._workload(scope, spec, platform),
             load_balancer=load_balancer,
             route=RouteProps(paths=lb.paths, hosts=lb.hosts, priority=self._priorities[name]) if lb else RouteProps(),
             deployment=_deployment(spec),
-            service_connect=connect,
+            service_connect=self._connect(spec, platform),
             vpc_subnets=network.web_subnets,
             service_name=name,
             desired_count=spec.desired_count,
-            target_container=serving.name if serving else None,
+            target_container=lb.container if lb else None,
             health_check=HealthCheckProps(
-                path=hc.path,
-                interval=Duration.seconds(hc.interval_seconds),
-                timeout=Duration.seconds(hc.timeout_seconds),
-                healthy_threshold_count=hc.healthy_threshold,
-                unhealthy_threshold_count=hc.unhealthy_threshold,
-                healthy_http_codes=hc.healthy_http_codes,
+                **_given(
+                    path=hc.path,
+                    interval=_seconds(hc.interval_seconds),
+                    timeout=_seconds(hc.timeout_seconds),
+                    healthy_threshold_count=hc.healthy_threshold,
+                    unhealthy_threshold_count=hc.unhealthy_threshold,
+                    healthy_http_codes=hc.healthy_http_codes,
+                )
             ),
-            health_check_grace_period=Duration.seconds(hc.grace_period_seconds),
+            **_given(health_check_grace_period=_seconds(hc.grace_period_seconds)),
             enable_execute_command=any(e.type == "ecs_exec" for e in spec.access),
             scaling=_scaling(spec),
             capacity_provider_strategies=[
@@ -249,8 +255,8 @@ class Translation:
             namespace=platform.namespace,
             clients=platform.service_connect_clients,
             dns_name=connect.name or spec.name,
-            per_request_timeout=Duration.seconds(connect.per_request_timeout_seconds) if connect.per_request_timeout_seconds else None,
-            idle_timeout=Duration.seconds(connect.idle_timeout_seconds) if connect.idle_timeout_seconds else None,
+            per_request_timeout=_seconds(connect.per_request_timeout_seconds),
+            idle_timeout=_seconds(connect.idle_timeout_seconds),
         )
 
     def batch_job(self, scope: Construct, name: str, network: Network, platform: WorkloadPlatform) -> BatchJobProps:
@@ -259,14 +265,12 @@ class Translation:
             **self._workload(scope, spec, platform),
             vpc_subnets=network.batch_subnets,
             name=spec.name,
-            count=spec.count,
-            capacity_provider=spec.capacity,
+            **_given(count=spec.count, capacity_provider=spec.capacity),
             schedule=JobSchedule(
                 expression=spec.schedule,
-                time_zone=spec.timezone,
-                flexible_window=Duration.minutes(spec.flexible_window_minutes) if spec.flexible_window_minutes else None,
-                timeout=Duration.seconds(spec.timeout_seconds) if spec.timeout_seconds else None,
-                retries=spec.retries,
+                flexible_window=_minutes(spec.flexible_window_minutes),
+                timeout=_seconds(spec.timeout_seconds),
+                **_given(time_zone=spec.timezone, retries=spec.retries),
             )
             if spec.schedule
             else None,
@@ -283,9 +287,11 @@ class Translation:
             service_name=spec.name,
             min_capacity=spec.min_count,
             max_capacity=spec.max_count,
-            backlog_per_task=spec.backlog_per_task,
-            visibility_timeout=Duration.seconds(spec.queue.visibility_timeout_seconds),
-            max_receive_count=spec.queue.max_receive_count,
+            **_given(
+                backlog_per_task=spec.backlog_per_task,
+                visibility_timeout=_seconds(spec.queue.visibility_timeout_seconds),
+                max_receive_count=spec.queue.max_receive_count,
+            ),
         )
 
     def workload_tags(self, name: str) -> Mapping[str, str]:
@@ -311,10 +317,10 @@ class Translation:
             user=spec.user,
             health_check=ecs.HealthCheck(
                 command=spec.health_check.command,
-                interval=Duration.seconds(spec.health_check.interval_seconds),
-                timeout=Duration.seconds(spec.health_check.timeout_seconds),
+                interval=_seconds(spec.health_check.interval_seconds),
+                timeout=_seconds(spec.health_check.timeout_seconds),
                 retries=spec.health_check.retries,
-                start_period=Duration.seconds(spec.health_check.start_period_seconds),
+                start_period=_seconds(spec.health_check.start_period_seconds),
             )
             if spec.health_check
             else None,
@@ -443,11 +449,10 @@ def _deployment(spec: ServiceSpec) -> DeploymentProps:
     d = spec.deployment
     return DeploymentProps(
         strategy=_STRATEGIES[d.strategy],
-        bake_time=Duration.minutes(d.bake_minutes) if d.bake_minutes is not None else None,
+        bake_time=_minutes(d.bake_minutes),
         step_percent=d.step_percent,
-        step_bake_time=Duration.minutes(d.step_bake_minutes) if d.step_bake_minutes is not None else None,
-        min_healthy_percent=d.min_healthy_percent,
-        max_healthy_percent=d.max_healthy_percent,
+        step_bake_time=_minutes(d.step_bake_minutes),
+        **_given(min_healthy_percent=d.min_healthy_percent, max_healthy_percent=d.max_healthy_percent),
     )
 
 

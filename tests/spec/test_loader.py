@@ -84,7 +84,7 @@ def test_use3_batch_job_runs_daily_in_tokyo_time(default: Spec) -> None:
     assert job.timezone == "Asia/Tokyo"
     assert job.count == 1
     assert job.subnets == "batch"
-    assert job.capacity == "FARGATE"
+    assert job.capacity is None  # the construct's default: FARGATE
     assert (job.cpu, job.memory) == (256, 512)
 
 
@@ -126,7 +126,8 @@ def test_defaults_of_a_job() -> None:
     assert job.task_family == "report"
     assert (job.cpu, job.memory) == (256, 512)
     assert job.schedule is None  # on demand only
-    assert (job.timezone, job.count, job.capacity, job.subnets) == ("UTC", 1, "FARGATE", "batch")
+    # None: the construct's default (UTC, one task, FARGATE); the spec does not repeat it.
+    assert (job.timezone, job.count, job.capacity, job.subnets) == (None, None, None, "batch")
     (container,) = job.containers
     assert (container.port, container.protocol, container.essential) == (None, "tcp", True)
     assert (container.environment, container.secrets) == ({}, {})
@@ -142,10 +143,8 @@ def test_defaults_of_a_service_ha3() -> None:
     assert service.desired_count == 2
     assert service.subnets == "web"
     assert service.load_balancer.certificate_arn is None
-    check = service.health_check
-    assert (check.path, check.interval_seconds, check.timeout_seconds) == ("/", 30, 5)
-    assert (check.healthy_threshold, check.unhealthy_threshold, check.healthy_http_codes) == (2, 3, "200-399")
-    assert check.grace_period_seconds == 60
+    # The health check's fields default to None: the construct's defaults (HealthCheckProps) apply.
+    assert set(service.health_check.model_dump().values()) == {None}
 
 
 @pytest.mark.parametrize(

@@ -154,7 +154,7 @@ def test_limits_are_visible_to_editors(schema: dict[str, Any]) -> None:
     assert defs["JobSpec"]["properties"]["containers"]["maxItems"] == 10
     desired = defs["ServiceSpec"]["properties"]["desired_count"]
     assert (desired["minimum"], desired["maximum"]) == (2, 5000)
-    count = defs["JobSpec"]["properties"]["count"]
+    (count, _none) = defs["JobSpec"]["properties"]["count"]["anyOf"]
     assert (count["minimum"], count["maximum"]) == (1, 10)
 
 
