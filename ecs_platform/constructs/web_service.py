@@ -141,7 +141,8 @@ class WebServiceProps(WorkloadProps):
     """Roll a deployment back when the new tasks fail the ALB (unhealthy targets, target 5xx): HA-8.
     Default: true."""
     alarm_topic: sns.ITopic | None = None
-    """Where this service's alarms notify (CPU, memory, running and pending tasks, OBS-2). Default: no alarms."""
+    """Where this service's alarms notify (CPU, memory, running and pending tasks, deployment rollbacks, OBS-2).
+    Default: a new topic of the service's, encrypted with ``encryption_key`` (subscribe to ``alarm_topic``)."""
     enable_execute_command: bool = False
     """Allow ECS Exec into the tasks; grant it with ``task_role.grant_ecs_exec(...)``. Default: false."""
 
@@ -224,9 +225,12 @@ class WebService(TaskAccessors, Construct):
         self.deployment_alarms: list[cloudwatch.Alarm] = []
         if props.rollback_on_alarm and self.target_group is not None:
             self._roll_back_on_alarm()
-        if props.alarm_topic is not None:
-            allow_notifications(props.encryption_key)
-            self._alarm(props.alarm_topic)
+        self.alarm_topic: sns.ITopic = props.alarm_topic or sns.Topic(
+            self, "Alarms", display_name=f"{props.service_name or self.node.path} alarms", master_key=props.encryption_key, enforce_ssl=True
+        )
+        """Where the service's alarms notify."""
+        allow_notifications(props.encryption_key)
+        self._alarm(self.alarm_topic)
 
     def _target_group(self, construct_id: str, props: WebServiceProps, port: int) -> elbv2.ApplicationTargetGroup:
         hc = props.health_check
@@ -437,8 +441,15 @@ class WebService(TaskAccessors, Construct):
                     alarm_description=f"{self.node.path}: {description} (rolls a deployment back)",
                 )
             )
-        self.service.enable_deployment_alarms(
-            [alarm.alarm_name for alarm in self.deployment_alarms], behavior=ecs.AlarmBehavior.ROLLBACK_ON_ALARM
+        # What FargateService.enable_deployment_alarms(..., ROLLBACK_ON_ALARM) writes, set on the resource:
+        # that method prints an INFO notice at every synthesis for alarm names that are references
+        # ("may cause a circular dependency"). These alarms watch the target groups, not the service,
+        # so the service depends on them and nothing here depends on the service: there is no cycle.
+        cfn_service = self.service.node.default_child
+        assert isinstance(cfn_service, ecs.CfnService)
+        cfn_service.add_property_override(
+            "DeploymentConfiguration.Alarms",
+            {"AlarmNames": [alarm.alarm_name for alarm in self.deployment_alarms], "Enable": True, "Rollback": True},
         )
 
     def _both(self, metric: Callable[[elbv2.ApplicationTargetGroup], cloudwatch.Metric]) -> dict[str, cloudwatch.Metric]:
