@@ -1,10 +1,5 @@
 # ecs-platform: every target installs what it needs first (Python venv, Node 24, the pinned CDK CLI).
-#   make synth [SPEC=specs/x.yaml]   synthesize a spec into cdk.out/ and print a summary
-#   make test                        run the whole test suite
-#   make lint                        ruff, mypy, cfn-lint and checkov over cdk.out, actionlint
-#   make access-report [SPEC=...]    per workload: role -> actions -> resources
-#   make run-task JOB=name [COUNT=N] [WAIT=1]   start a deployed job on demand (AWS credentials)
-#   make diff | make deploy          compare with / deploy to AWS (needs AWS credentials)
+# `make help` lists the targets.
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
@@ -20,24 +15,35 @@ export PYTHONDONTWRITEBYTECODE := 1
 CDK := cdk --no-notices --no-version-reporting
 # Every stack of every stage (the app builds one stage per environment).
 STACKS ?= '**'
+# Stacks deployed at once: the service stacks depend only on the network and workload stacks.
+CONCURRENCY ?= 8
+# Test workers: one per core (each synthesizes the example specs its tests read, once).
+WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
 
-PY_STAMP := $(VENV)/.installed
+# What synthesis needs (requirements-synth.txt), then what tests and lint need on top.
+SYNTH_STAMP := $(VENV)/.synth-installed
+DEV_STAMP := $(VENV)/.dev-installed
 NODE_STAMP := node_modules/.installed
 # checkov gets its own venv: it pins a `packaging` that conflicts with pytest's.
 CHECKOV_VENV := .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
+PIP := $(VENV)/bin/python -m pip install --quiet --disable-pip-version-check
 
-.PHONY: help setup synth test lint diff deploy schema clean access-report
+.PHONY: help setup synth test test-fast lint diff deploy schema clean access-report run-task bench
 
-help:
-	@sed -n '2,8p' Makefile | sed 's/^# \{0,1\}//'
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
-$(PY_STAMP): requirements.txt requirements-dev.txt pyproject.toml
+$(SYNTH_STAMP): requirements.txt requirements-synth.txt pyproject.toml
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(PIP) -r requirements-synth.txt
 	@touch $@
 
-$(NODE_STAMP): package.json package-lock.json $(PY_STAMP)
+$(DEV_STAMP): requirements-dev.txt $(SYNTH_STAMP)
+	$(PIP) -r requirements-dev.txt
+	@touch $@
+
+$(NODE_STAMP): package.json package-lock.json $(SYNTH_STAMP)
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
@@ -46,17 +52,22 @@ $(CHECKOV_STAMP): requirements-checkov.txt
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
 	@touch $@
 
-setup: $(PY_STAMP) $(NODE_STAMP)
+setup: $(SYNTH_STAMP) $(NODE_STAMP) ## install what synthesis needs: the venv, Node 24, the pinned CDK CLI
 
-synth: setup
-	rm -rf cdk.out  # only this spec's assembly: lint and checkov read every template in it
-	$(CDK) synth --quiet -c spec=$(SPEC) $(STACKS)
+# A bad spec leaves the last good cdk.out/ as it was: synthesis writes next to it and replaces it on success.
+synth: setup ## synthesize SPEC=specs/... (default: specs/default.yaml) into cdk.out/ and summarize it
+	rm -rf .cdk.out.next
+	$(CDK) synth --quiet --output .cdk.out.next -c spec=$(SPEC) $(STACKS) || { rm -rf .cdk.out.next; exit 1; }
+	rm -rf cdk.out && mv .cdk.out.next cdk.out
 	@python -m ecs_platform.summary cdk.out
 
-test: setup
-	python -m pytest
+test: setup $(DEV_STAMP) ## run the whole test suite (both cores; deploys into a local emulator)
+	python -m pytest -n $(WORKERS) --dist loadfile
 
-lint: synth $(CHECKOV_STAMP)
+test-fast: setup $(DEV_STAMP) ## the inner loop: every test that starts no subprocess and no emulator
+	python -m pytest -m "not integration"
+
+lint: synth $(DEV_STAMP) $(CHECKOV_STAMP) ## ruff, mypy, cfn-lint and checkov over cdk.out, actionlint
 	ruff check .
 	ruff format --check .
 	mypy ecs_platform app.py
@@ -64,32 +75,29 @@ lint: synth $(CHECKOV_STAMP)
 	node scripts/actionlint.mjs .github/workflows/*.yml
 	CKV_SKIP_PACKAGE_UPDATE_CHECK=true $(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml --directory cdk.out
 
-access-report: synth
+access-report: synth ## per workload: role -> actions -> resources
 	@python -m ecs_platform.access_report cdk.out
 
-diff: setup
+diff: setup ## compare SPEC with what is deployed (AWS credentials)
 	$(CDK) diff -c spec=$(SPEC) $(STACKS)
 
-deploy: setup
-	$(CDK) deploy -c spec=$(SPEC) --require-approval broadening $(STACKS)
+deploy: setup ## deploy SPEC, independent stacks at once (AWS credentials)
+	$(CDK) deploy -c spec=$(SPEC) --require-approval broadening --concurrency $(CONCURRENCY) $(STACKS)
 
-schema: $(PY_STAMP)
+schema: $(SYNTH_STAMP) ## regenerate specs/spec.schema.json from the models
 	python -m ecs_platform.spec.schema specs/spec.schema.json
 
-clean:
-	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache build dist *.egg-info
+clean: ## remove cdk.out/ and caches
+	rm -rf cdk.out .cdk.out.next .pytest_cache .mypy_cache .ruff_cache build dist *.egg-info
 
 # make run-task JOB=nightly-report [COUNT=25] [WAIT=1] [TIMEOUT=600] [STACK=my-app-dev-workloads | SPEC=...] [REGION=...]
-# starts a deployed job on demand with its stack's RunTask request (CLI-7, LIM-3); needs AWS credentials, not Node.
-.PHONY: run-task
-run-task: $(PY_STAMP)
+# starts a deployed job with its stack's RunTask request (CLI-7, LIM-3); needs AWS credentials, not Node.
+run-task: $(SYNTH_STAMP) ## start a deployed job: JOB=name [COUNT=N] [WAIT=1] (AWS credentials)
 	@test -n "$(JOB)" || { echo "usage: make run-task JOB=name [COUNT=N] [WAIT=1] [TIMEOUT=s] [STACK=name | SPEC=path] [REGION=r]" >&2; exit 2; }
 	python -m ecs_platform.cli run-task $(JOB) $(if $(COUNT),--count $(COUNT)) $(if $(WAIT),--wait) $(if $(TIMEOUT),--timeout $(TIMEOUT)) \
 	  $(if $(STACK),--stack $(STACK),--spec $(SPEC)) $(if $(REGION),--region $(REGION))
 
-# make bench: the benchmarks of bench/ (minutes; by hand, never part of make test); figures in bench/RESULTS.md.
-.PHONY: bench
-bench: setup
+bench: setup $(DEV_STAMP) ## the benchmarks of bench/ (minutes; figures in bench/RESULTS.md)
 	python bench/synth_vs_stock.py
 	python bench/scale.py
 	python bench/test_suite.py

@@ -6,7 +6,6 @@ tests check is exactly what ``cdk synth`` produces.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ from typing import Any
 from aws_cdk import App, Validations
 from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks
 
+from ecs_platform.context import FEATURE_FLAGS
 from ecs_platform.spec.models import Spec
 from ecs_platform.stacks.stage import PlatformStage
 
@@ -23,10 +23,9 @@ NAG_PACKS = (AwsSolutionsChecks, NIST80053R5Checks, HIPAASecurityChecks, PCIDSS3
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
-def project_context(cdk_json: Path = PROJECT_ROOT / "cdk.json") -> dict[str, Any]:
-    """The ``context`` of cdk.json (feature flags), for apps built outside the CDK CLI."""
-    context: dict[str, Any] = json.loads(cdk_json.read_text(encoding="utf-8"))["context"]
-    return context
+def project_context() -> dict[str, Any]:
+    """The context every app of the project starts from: the feature flags (:data:`FEATURE_FLAGS`)."""
+    return dict(FEATURE_FLAGS)
 
 
 def add_platform(app: App, spec: Spec, *, nag: bool = True) -> PlatformStage:

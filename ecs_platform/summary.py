@@ -5,6 +5,7 @@ python -m ecs_platform.summary [cdk.out]
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from collections import Counter
@@ -56,7 +57,7 @@ def stacks(outdir: Path) -> list[StackSummary]:
     return [
         StackSummary(
             display_name=artifact.get("displayName", artifact["properties"].get("stackName", "?")),
-            stack_name=artifact["properties"].get("stackName", "?"),
+            stack_name=artifact["properties"].get("stackName", artifact.get("displayName", "?")),
             resources=Counter(r["Type"] for r in template.get("Resources", {}).values()),
         )
         for artifact, template in _stack_artifacts(outdir)
@@ -99,10 +100,12 @@ def render(outdir: Path) -> str:
     return "\n".join(lines)
 
 
-def assembly_argument(argv: list[str] | None) -> Path | None:
-    """The assembly directory named on the command line (default cdk.out), or None after saying why not."""
-    args = sys.argv[1:] if argv is None else argv
-    outdir = Path(args[0] if args else "cdk.out")
+def assembly_argument(argv: list[str] | None, usage: str) -> Path | None:
+    """The assembly directory named on the command line (default cdk.out), or None after saying why not
+    (``--help`` prints ``usage``)."""
+    parser = argparse.ArgumentParser(description=usage)
+    parser.add_argument("assembly", nargs="?", default="cdk.out", help="a cloud assembly directory (default: cdk.out)")
+    outdir = Path(parser.parse_args(sys.argv[1:] if argv is None else argv).assembly)
     if not (outdir / "manifest.json").exists():
         print(f"no cloud assembly in {outdir}/ (run make synth first)", file=sys.stderr)
         return None
@@ -110,7 +113,7 @@ def assembly_argument(argv: list[str] | None) -> Path | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    outdir = assembly_argument(argv)
+    outdir = assembly_argument(argv, "One-screen summary of a synthesized cloud assembly: stacks, resources, cdk-nag result.")
     if outdir is None:
         return 1
     print(render(outdir))

@@ -53,6 +53,7 @@ def stack_templates(outdir: Path) -> dict[str, dict[str, Any]]:
 
 
 def _context(root: Path, spec: Path) -> str:
+    """What the CDK CLI gives the app: cdk.json's context (older checkouts keep the feature flags there) and the spec."""
     cdk_json = json.loads((root / "cdk.json").read_text(encoding="utf-8"))
     return json.dumps({**cdk_json.get("context", {}), "spec": str(spec)})
 

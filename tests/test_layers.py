@@ -16,7 +16,13 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "ecs_platform"
 #: Modules with no dependency outside the standard library: every layer may import them.
-FOUNDATION = ("ecs_platform.limits", "ecs_platform.integrations", "ecs_platform.outputs", "ecs_platform.intrinsics")
+FOUNDATION = (
+    "ecs_platform.limits",
+    "ecs_platform.integrations",
+    "ecs_platform.outputs",
+    "ecs_platform.intrinsics",
+    "ecs_platform.context",
+)
 
 
 def _module_name(path: Path) -> str:
@@ -93,6 +99,7 @@ def test_only_the_translation_reads_both_the_spec_and_the_constructs() -> None:
     assert both == ["ecs_platform.stacks.translate"]
 
 
+@pytest.mark.integration
 def test_importing_the_constructs_loads_neither_pydantic_nor_yaml() -> None:
     """A library user pays only for CDK: the construct package does not load the spec's dependencies."""
     script = (

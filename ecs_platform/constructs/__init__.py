@@ -44,8 +44,10 @@ from ecs_platform.constructs.web_service import (
     WebServiceProps,
 )
 from ecs_platform.constructs.workload_platform import WorkloadPlatform, WorkloadPlatformProps
+from ecs_platform.context import FEATURE_FLAGS, availability_zones_context
 
 __all__ = [
+    "FEATURE_FLAGS",
     "RESOURCE_WILDCARD_ONLY",
     "BatchJob",
     "BatchJobProps",
@@ -92,5 +94,6 @@ __all__ = [
     "WorkloadPlatform",
     "WorkloadPlatformProps",
     "WorkloadProps",
+    "availability_zones_context",
     "service_principal",
 ]

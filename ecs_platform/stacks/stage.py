@@ -6,6 +6,7 @@ import jsii
 from aws_cdk import CfnResource, Environment, Stack, Stage, Tags
 from constructs import Construct, IConstruct, IValidation
 
+from ecs_platform.context import availability_zones_context
 from ecs_platform.limits import MAX_RESOURCES_PER_STACK
 from ecs_platform.spec.models import Spec
 from ecs_platform.stacks.network_stack import NetworkStack
@@ -48,7 +49,8 @@ class PlatformStage(Stage):
         super().__init__(scope, construct_id, env=Environment(account=t.account or account, region=t.region))
         if t.account:
             # The spec names the AZs; tell CDK, so a concrete account needs no AWS lookup at synthesis.
-            self.node.set_context(f"availability-zones:account={t.account}:region={t.region}", list(t.availability_zones))
+            for context_key, zones in availability_zones_context(t.account, t.region, t.availability_zones).items():
+                self.node.set_context(context_key, zones)
         label = f"{t.app} ({t.environment})"
         self.network_stack = NetworkStack(
             self,

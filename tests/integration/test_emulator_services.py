@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from ecs_platform.constructs import HealthCheckProps
 from tests.conftest import Synthesized
 from tests.integration.emulator import ACCOUNT, REGION, Emulator
 
@@ -423,7 +424,8 @@ def test_arch4_six_target_groups_two_per_traffic_shifting_service(
     for name, lb in by_service.items():
         arns = [physical[_logical(lb["TargetGroupArn"])], physical[_logical(lb["AdvancedConfiguration"]["AlternateTargetGroupArn"])]]
         spec = next(s for s in services.spec.services if s.name == name)
-        assert [groups[a]["HealthCheckPath"] for a in arns] == [spec.health_check.path] * 2
+        # The spec's path, or the construct's default when the spec leaves it out.
+        assert [groups[a]["HealthCheckPath"] for a in arns] == [spec.health_check.path or HealthCheckProps().path] * 2
         assert [groups[a]["Port"] for a in arns] == [lb["ContainerPort"]] * 2
     assert by_service["api"]["ContainerPort"] == 8080
     assert next(s for s in services.spec.services if s.name == "api").health_check.path == "/api/health"

@@ -432,6 +432,7 @@ def test_fails_when_the_command_is_unknown(capsys: pytest.CaptureFixture[str]) -
 
 
 @pytest.mark.integration
+@pytest.mark.integration
 def test_the_command_starts_without_cdk() -> None:
     """``ecs-platform run-task --help`` loads neither aws_cdk nor jsii (nor Node): the command starts fast."""
     script = (
