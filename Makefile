@@ -98,6 +98,7 @@ run-task: $(SYNTH_STAMP) ## start a deployed job: JOB=name [COUNT=N] [WAIT=1] (A
 	  $(if $(STACK),--stack $(STACK),--spec $(SPEC)) $(if $(REGION),--region $(REGION))
 
 bench: setup $(DEV_STAMP) ## the benchmarks of bench/ (minutes; figures in bench/RESULTS.md)
+	python bench/synth_end_to_end.py
 	python bench/synth_vs_stock.py
 	python bench/scale.py
 	python bench/test_suite.py

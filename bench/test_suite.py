@@ -4,9 +4,9 @@ Run by hand (several minutes; never part of the test suite itself):
 
     .venv/bin/python bench/test_suite.py [--rounds 2]
 
-Runs ``python -m pytest -q -p no:cacheprovider --durations=0`` from the project root
-``--rounds`` times in a row (``--durations`` only adds every test's setup/call/teardown
-time to the report) and reports each run's wall time, the CPU time of pytest and
+Runs ``make test``'s command (``python -m pytest -n <cores> --dist loadfile``, plus ``-q -p
+no:cacheprovider --durations=0``) from the project root ``--rounds`` times in a row
+(``--durations`` only adds every test's setup/call/teardown time to the report) and reports each run's wall time, the CPU time of pytest and
 everything it started (``getrusage(RUSAGE_CHILDREN)``), pytest's summary line, the median
 wall time, and where the last run spent its time: the slowest tests and the test files.
 Installs are not timed: run ``make setup`` first (the script refuses to run without it).
@@ -30,9 +30,10 @@ from _common import ROOT, machine, median, table, write_results
 
 GOAL_S = 90.0
 ENV = {"PYTHONDONTWRITEBYTECODE": "1", "CDK_DISABLE_CLI_TELEMETRY": "true"}  # as the Makefile exports them
-COMMAND = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--durations=0"]
+WORKERS = str(os.cpu_count() or 2)
+COMMAND = [sys.executable, "-m", "pytest", "-n", WORKERS, "--dist", "loadfile", "-q", "-p", "no:cacheprovider", "--durations=0"]
 DURATION = re.compile(r"^(\d+\.\d+)s (call|setup|teardown) +(\S+)$")
-STAMPS = [ROOT / ".venv" / ".installed", ROOT / "node_modules" / ".installed"]
+STAMPS = [ROOT / ".venv" / ".dev-installed", ROOT / "node_modules" / ".installed"]
 
 
 def children_cpu() -> float:

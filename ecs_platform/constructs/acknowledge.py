@@ -26,10 +26,15 @@ COMPLIANCE_PACKS = (NIST, HIPAA, PCI)
 def acknowledge(scope: IConstruct, rule_id: str, reason: str) -> None:
     """Acknowledge the cdk-nag finding ``rule_id`` (``AwsSolutions-EC23``, ``NIST.800.53.R5-ALBWAFEnabled``,
     ``AwsSolutions-IAM5[Resource::...]``) on ``scope`` and everything below it."""
+    _acknowledge(scope, [rule_id], reason)
+
+
+def _acknowledge(scope: IConstruct, rule_ids: Iterable[str], reason: str) -> None:
+    """One ``Validations.of(scope)`` for several rules: each call is a round trip to the jsii kernel."""
     if str(scope.node.try_get_context(CONTEXT_KEY)).lower() == "false":
         return
-    pack = rule_id.split("-", 1)[0]
-    Validations.of(scope).acknowledge(Acknowledgment(id=f"{pack}::{rule_id}", reason=reason))
+    acknowledgments = [Acknowledgment(id=f"{rule_id.split('-', 1)[0]}::{rule_id}", reason=reason) for rule_id in rule_ids]
+    Validations.of(scope).acknowledge(*acknowledgments)
 
 
 def nag_text(scope: IConstruct, value: object) -> str:
@@ -39,8 +44,7 @@ def nag_text(scope: IConstruct, value: object) -> str:
 
 def acknowledge_rule(scope: IConstruct, rule: str, reason: str, packs: Iterable[str] = COMPLIANCE_PACKS) -> None:
     """Acknowledge ``rule`` (``S3DefaultEncryptionKMS``) of each compliance pack in ``packs``."""
-    for pack in packs:
-        acknowledge(scope, f"{pack}-{rule}", reason)
+    _acknowledge(scope, [f"{pack}-{rule}" for pack in packs], reason)
 
 
 def checkov_skip(scope: IConstruct, check_id: str, reason: str) -> None:

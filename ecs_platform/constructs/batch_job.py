@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from aws_cdk import Duration, Fn, Stack, TimeZone
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -15,7 +16,6 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_scheduler_targets as targets
 from aws_cdk import aws_sns as sns
-from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from ecs_platform.constructs.acknowledge import acknowledge, nag_text
@@ -26,6 +26,9 @@ from ecs_platform.constructs.fargate_task import FargateTask, TaskAccessors, Wor
 from ecs_platform.constructs.scoped_role import ScopedRole, ScopedRoleProps, service_principal
 from ecs_platform.constructs.security_groups import BatchSecurityGroup, SecurityGroupProps
 from ecs_platform.limits import RUN_TASK_COUNT
+
+if TYPE_CHECKING:
+    from aws_cdk import aws_stepfunctions as sfn
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -224,6 +227,8 @@ class BatchJob(TaskAccessors, Construct):
     def _state_machine(self, props: BatchJobProps, when: JobSchedule) -> sfn.StateMachine:
         """Runs the task and waits for it (``ecs:runTask.sync``): the state's timeout stops the
         task, and a failed or timed-out run is retried ``retries`` times."""
+        from aws_cdk import aws_stepfunctions as sfn  # loaded only when used: each aws_cdk module costs start-up time
+
         stack = Stack.of(self)
         role = ScopedRole(
             self,

@@ -9,7 +9,6 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_servicediscovery as cloudmap
 from constructs import Construct
 
 
@@ -55,6 +54,8 @@ class Cluster(Construct):
         if props.name_tag:
             Tags.of(self.cluster).add("Name", props.name_tag)
         if props.service_connect_namespace:
+            from aws_cdk import aws_servicediscovery as cloudmap  # loaded only when used: each aws_cdk module costs start-up time
+
             self.cluster.add_default_cloud_map_namespace(
                 name=props.service_connect_namespace, type=cloudmap.NamespaceType.HTTP, use_for_service_connect=True
             )

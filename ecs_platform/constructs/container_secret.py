@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from aws_cdk import Stack
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
-from aws_cdk import aws_secretsmanager as secretsmanager
-from aws_cdk import aws_ssm as ssm
 
 from ecs_platform.integrations import INTEGRATIONS, KMS_ACTIONS
+
+if TYPE_CHECKING:
+    from aws_cdk import aws_kms as kms
+    from aws_cdk import aws_secretsmanager as secretsmanager
+    from aws_cdk import aws_ssm as ssm
+
 
 #: What the execution role may do to inject a secret (IAM-3, IAM-4): the same actions as the task
 #: role's secrets_manager and ssm_parameters integrations, and kms:Decrypt.

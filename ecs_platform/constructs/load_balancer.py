@@ -5,20 +5,21 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
-from aws_cdk import aws_route53 as route53
-from aws_cdk import aws_route53_targets as route53_targets
 from aws_cdk import aws_s3 as s3
-from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
 from ecs_platform.constructs.acknowledge import HIPAA, NIST, PCI, acknowledge_rule, checkov_skip
 from ecs_platform.constructs.errors import ConstructError
 from ecs_platform.constructs.log_buckets import LogBuckets
 from ecs_platform.constructs.security_groups import LoadBalancerSecurityGroup, LoadBalancerSecurityGroupProps
+
+if TYPE_CHECKING:
+    from aws_cdk import aws_certificatemanager as acm
+    from aws_cdk import aws_route53 as route53
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -103,6 +104,8 @@ class LoadBalancer(Construct):
         self.certificate = props.certificate
         """The HTTPS listener's certificate: ``certificate``, or the one created for ``domain_name``."""
         if self.certificate is None and props.domain_name is not None and props.domain_zone is not None:
+            from aws_cdk import aws_certificatemanager as acm  # loaded only when used: each aws_cdk module costs start-up time
+
             self.certificate = acm.Certificate(
                 self, "Certificate", domain_name=props.domain_name, validation=acm.CertificateValidation.from_dns(props.domain_zone)
             )
@@ -124,6 +127,8 @@ class LoadBalancer(Construct):
                 self.security_group.clients, ec2.Port.tcp(props.test_listener_port), "Test traffic of deployments, from inside the VPC"
             )
         if props.web_acl_arn is not None:
+            from aws_cdk import aws_wafv2 as wafv2  # loaded only when used: each aws_cdk module costs start-up time
+
             wafv2.CfnWebACLAssociation(self, "WebAcl", resource_arn=self.load_balancer.load_balancer_arn, web_acl_arn=props.web_acl_arn)
         else:
             acknowledge_rule(
@@ -140,6 +145,9 @@ class LoadBalancer(Construct):
                 packs=(NIST, HIPAA),
             )
         if props.domain_name is not None and props.domain_zone is not None:
+            from aws_cdk import aws_route53 as route53  # loaded only when used: each aws_cdk module costs start-up time
+            from aws_cdk import aws_route53_targets as route53_targets
+
             route53.ARecord(
                 self,
                 "Alias",

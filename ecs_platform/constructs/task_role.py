@@ -10,29 +10,32 @@ helpers, which add actions the document does not list (``sqs:GetQueueUrl``,
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from aws_cdk import ArnFormat, Stack
-from aws_cdk import aws_dynamodb as dynamodb
-from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kinesis as kinesis
-from aws_cdk import aws_kinesisfirehose as firehose
-from aws_cdk import aws_kms as kms
-from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
-from aws_cdk import aws_s3 as s3
-from aws_cdk import aws_secretsmanager as secretsmanager
-from aws_cdk import aws_sns as sns
-from aws_cdk import aws_sqs as sqs
-from aws_cdk import aws_ssm as ssm
-from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from ecs_platform.constructs.acknowledge import acknowledge, nag_text
 from ecs_platform.constructs.errors import ConstructError
 from ecs_platform.constructs.scoped_role import EcsTaskRoleProps, EcsTasksRole
 from ecs_platform.integrations import INTEGRATIONS, KMS_ACTIONS
+
+if TYPE_CHECKING:
+    from aws_cdk import aws_dynamodb as dynamodb
+    from aws_cdk import aws_events as events
+    from aws_cdk import aws_kinesis as kinesis
+    from aws_cdk import aws_kinesisfirehose as firehose
+    from aws_cdk import aws_kms as kms
+    from aws_cdk import aws_lambda as lambda_
+    from aws_cdk import aws_logs as logs
+    from aws_cdk import aws_s3 as s3
+    from aws_cdk import aws_secretsmanager as secretsmanager
+    from aws_cdk import aws_sns as sns
+    from aws_cdk import aws_sqs as sqs
+    from aws_cdk import aws_ssm as ssm
+    from aws_cdk import aws_stepfunctions as sfn
+
 
 Level = Literal["read", "write", "read_write"]
 

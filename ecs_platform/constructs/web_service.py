@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from aws_cdk import Duration, Stack, TimeZone
 from aws_cdk import aws_applicationautoscaling as appscaling
@@ -13,7 +14,6 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_servicediscovery as cloudmap
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
@@ -40,6 +40,9 @@ from ecs_platform.limits import (
     check_task_range,
     serving_container,
 )
+
+if TYPE_CHECKING:
+    from aws_cdk import aws_servicediscovery as cloudmap
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -10,13 +10,13 @@ in its stack or in another one.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_servicediscovery as cloudmap
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
@@ -25,6 +25,9 @@ from ecs_platform.constructs.encryption_key import EncryptionKey, EncryptionKeyP
 from ecs_platform.constructs.log_buckets import LogBuckets
 from ecs_platform.constructs.security_groups import SecurityGroupProps, ServiceConnectClientsSecurityGroup
 from ecs_platform.constructs.task_role import TaskRole
+
+if TYPE_CHECKING:
+    from aws_cdk import aws_servicediscovery as cloudmap
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -14,19 +14,12 @@ from typing import Any
 
 from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack, TimeZone
 from aws_cdk import aws_applicationautoscaling as appscaling
-from aws_cdk import aws_certificatemanager as acm
-from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ec2 as ec2
-from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_route53 as route53
-from aws_cdk import aws_s3 as s3
-from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
-from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from ecs_platform.constructs import (
@@ -168,6 +161,9 @@ class Translation:
         return lb.shared if lb is not None else None
 
     def _load_balancer(self, scope: Construct, name: str, lb: AlbSpec, network: Network, platform: WorkloadPlatform) -> LoadBalancerProps:
+        from aws_cdk import aws_certificatemanager as acm  # here, not at the top: each aws_cdk module costs start-up time
+        from aws_cdk import aws_route53 as route53
+
         public = bool(lb.public)
         domain = lb.domain
         zone = (
@@ -375,16 +371,22 @@ def _grant_rds_iam(at: Construct, role: TaskRole, entry: Any, platform: Workload
 
 
 def _grant_rds_data(at: Construct, role: TaskRole, entry: Any, platform: WorkloadPlatform) -> None:
+    from aws_cdk import aws_secretsmanager as secretsmanager
+
     secret = secretsmanager.Secret.from_secret_complete_arn(at, "Secret", entry.secret)
     role.grant_rds_data(resource_arn(at, "cluster", entry.cluster), secret)
 
 
 def _grant_dynamodb(at: Construct, role: TaskRole, entry: Any, platform: WorkloadPlatform) -> None:
+    from aws_cdk import aws_dynamodb as dynamodb
+
     table = dynamodb.Table.from_table_arn(at, "Table", resource_arn(at, "table", entry.table))
     role.grant_dynamodb(table, entry.level, indexes=entry.indexes)
 
 
 def _grant_s3(at: Construct, role: TaskRole, entry: Any, platform: WorkloadPlatform) -> None:
+    from aws_cdk import aws_s3 as s3
+
     bucket = s3.Bucket.from_bucket_arn(at, "Bucket", resource_arn(at, "bucket", entry.bucket))
     role.grant_s3(bucket, entry.level, prefix=entry.prefix)
 
@@ -394,6 +396,8 @@ def _grant_xray(at: Construct, role: TaskRole, entry: Any, platform: WorkloadPla
 
 
 def _grant_ssm(at: Construct, role: TaskRole, entry: Any, platform: WorkloadPlatform) -> None:
+    from aws_cdk import aws_ssm as ssm
+
     parameters = [
         ssm.StringParameter.from_string_parameter_name(at, f"Parameter{j}", _parameter_name(name)) for j, name in enumerate(entry.names)
     ]
@@ -418,6 +422,9 @@ _SPECIAL_GRANTS: Mapping[str, Callable[[Construct, TaskRole, Any, WorkloadPlatfo
 
 
 def _secret(scope: Construct, construct_id: str, ref: SecretRef) -> ecs.Secret:
+    from aws_cdk import aws_secretsmanager as secretsmanager
+    from aws_cdk import aws_ssm as ssm
+
     key = kms.Key.from_key_arn(scope, f"{construct_id}-Key", ref.kms_key) if ref.kms_key else None
     if ref.secrets_manager is not None:
         arn, _, field = ref.secrets_manager.partition(":json-key:")
@@ -435,6 +442,8 @@ def _image(scope: Construct, construct_id: str, image: str) -> ecs.ContainerImag
     match = _ECR_IMAGE.fullmatch(image)
     if not match:
         return ecs.ContainerImage.from_registry(image)
+    from aws_cdk import aws_ecr as ecr
+
     partition = "aws-cn" if image.endswith(".cn") or ".amazonaws.com.cn/" in image else "aws"
     repository = ecr.Repository.from_repository_attributes(
         scope,
