@@ -226,7 +226,7 @@ class HealthCheckSpec(_Model):
     path: Annotated[str, _pattern(r"/[\x21-\x7e]{0,1023}", "a path starting with '/'")] | None = Field(
         default=None, description="Default: / (the construct's)."
     )
-    interval_seconds: Annotated[int, *_range(5, 300)] | None = Field(default=None, description="Default: 30 (the construct's).")
+    interval_seconds: Annotated[int, *_range(5, 300)] | None = Field(default=None, description="Default: 10 (the construct's).")
     timeout_seconds: Annotated[int, *_range(2, 120)] | None = Field(default=None, description="Default: 5 (the construct's).")
     healthy_threshold: Annotated[int, *_range(2, 10)] | None = Field(default=None, description="Default: 2 (the construct's).")
     unhealthy_threshold: Annotated[int, *_range(2, 10)] | None = Field(default=None, description="Default: 3 (the construct's).")

@@ -7,9 +7,12 @@ names, read from the synthesized CloudFormation.
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Callable
 from typing import Any
 
-from aws_cdk.assertions import Match
+import pytest
+from aws_cdk.assertions import Match, Template
 
 from tests.conftest import Synthesized
 from tests.helpers import import_to_resource, one, tags_of
@@ -206,7 +209,7 @@ def test_bp2_health_check_and_grace_period(default: Synthesized) -> None:
         {
             "HealthCheckEnabled": True,
             "HealthCheckPath": "/",
-            "HealthCheckIntervalSeconds": 30,
+            "HealthCheckIntervalSeconds": 10,
             "HealthCheckTimeoutSeconds": 5,
             "HealthyThresholdCount": 2,
             "UnhealthyThresholdCount": 3,
@@ -386,3 +389,21 @@ def test_iam7_the_service_linked_role_is_not_created_per_stack(default: Synthesi
     for template in (default.workloads_json, default.network_json):
         assert not [r for r in template["Resources"].values() if r["Type"] == "AWS::IAM::ServiceLinkedRole"]
         assert "AWSServiceRoleForECS" not in json.dumps(template)
+
+
+@pytest.mark.parametrize("name", ["default", "production", "services", "batch", "web", "access"])
+def test_ha8_a_rolling_replacement_of_one_task_takes_at_most_a_minute(name: str, synth: Callable[[str], Synthesized]) -> None:
+    """HA-8 / BP-2: from the template's own values, a deployment replaces a task in deregistration
+    delay + healthy threshold x health-check interval: at most 60 s unless the spec sets its own."""
+    example = synth(name)
+    defaults = [
+        s.name for s in example.spec.services if s.health_check.interval_seconds is None and s.health_check.healthy_threshold is None
+    ]
+    for stack in example.stage.stacks:
+        for logical_id, group in Template.from_stack(stack).find_resources("AWS::ElasticLoadBalancingV2::TargetGroup").items():
+            if not any(logical_id.startswith("Service" + re.sub(r"[^A-Za-z0-9]", "", service)) for service in defaults):
+                continue
+            props = group["Properties"]
+            delay = next(int(a["Value"]) for a in props["TargetGroupAttributes"] if a["Key"] == "deregistration_delay.timeout_seconds")
+            seconds = delay + props["HealthyThresholdCount"] * props["HealthCheckIntervalSeconds"]
+            assert seconds <= 60, f"{name}: {logical_id} replaces a task in {seconds} s"

@@ -239,7 +239,7 @@ def test_bp2_grace_period_default_60_seconds(scenario: Scenario) -> None:
 
 
 def test_bp2_target_group_health_check_defaults(scenario: Scenario) -> None:
-    """BP-2: path /, every 30 s, timeout 5 s, 2 healthy / 3 unhealthy, 200-399; IP targets; deregistration 30 s."""
+    """BP-2: path /, every 10 s, timeout 5 s, 2 healthy / 3 unhealthy, 200-399; IP targets; deregistration 30 s."""
     tg = _target_group(scenario, "default")
     assert {
         k: tg[k]
@@ -258,7 +258,7 @@ def test_bp2_target_group_health_check_defaults(scenario: Scenario) -> None:
     } == {
         "HealthCheckEnabled": True,
         "HealthCheckPath": "/",
-        "HealthCheckIntervalSeconds": 30,
+        "HealthCheckIntervalSeconds": 10,
         "HealthCheckTimeoutSeconds": 5,
         "HealthyThresholdCount": 2,
         "UnhealthyThresholdCount": 3,
