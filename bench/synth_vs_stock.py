@@ -49,18 +49,15 @@ from typing import Any
 # First: _common puts Node 24 on PATH before jsii starts node; _snapshot puts a copy of the code first on sys.path.
 from _common import ROOT, children, count_resources, cpu_seconds, machine, median, table, write_results
 from _snapshot import SNAPSHOT  # ecs_platform, specs/, cdk.json: a copy taken now (others edit the tree)
+from stock.app import stock_app  # bench/stock/app.py: the same app the end-to-end benchmark runs
 
 # isort: split
 import aws_cdk as cdk
 from aws_cdk import Validations
-from aws_cdk import aws_applicationautoscaling as appscaling
-from aws_cdk import aws_ec2 as ec2
-from aws_cdk import aws_ecs as ecs
-from aws_cdk import aws_ecs_patterns as patterns
 from jsii import _kernel as jsii_kernel
 from jsii._kernel.providers import process as jsii_process
 
-from ecs_platform.app_builder import NAG_PACKS, build_app, project_context
+from ecs_platform.app_builder import NAG_PACKS, build_app
 from ecs_platform.spec import load_spec
 
 DEFAULT_SPEC = Path(SNAPSHOT) / "specs" / "default.yaml"
@@ -112,29 +109,7 @@ def node_cpu_seconds() -> float:
 
 # --- the apps.
 def stock(outdir: str) -> cdk.App:
-    app = cdk.App(context=project_context(), outdir=outdir)
-    stack = cdk.Stack(app, "Stock", env=cdk.Environment(region="ap-northeast-1"))
-    vpc = ec2.Vpc(stack, "Vpc", max_azs=2)
-    cluster = ecs.Cluster(stack, "Cluster", vpc=vpc)
-    patterns.ApplicationLoadBalancedFargateService(
-        stack,
-        "Web",
-        cluster=cluster,
-        cpu=256,
-        memory_limit_mib=512,
-        desired_count=2,
-        task_image_options=patterns.ApplicationLoadBalancedTaskImageOptions(image=ecs.ContainerImage.from_registry("nginx:latest")),
-    )
-    patterns.ScheduledFargateTask(
-        stack,
-        "Job",
-        cluster=cluster,
-        schedule=appscaling.Schedule.cron(minute="0", hour="3"),
-        scheduled_fargate_task_image_options=patterns.ScheduledFargateTaskImageOptions(
-            image=ecs.ContainerImage.from_registry("busybox"), cpu=256, memory_limit_mib=512
-        ),
-    )
-    return app
+    return stock_app(outdir)
 
 
 def ours(nag: bool) -> Callable[[str], cdk.App]:

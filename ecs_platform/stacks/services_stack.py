@@ -63,7 +63,35 @@ def add_service(
     return service
 
 
-class ServicesStack(Stack):
+class ServiceHost(Stack):
+    """A stack that holds web services, built on its environment's platform. Subclasses set the
+    platform and the shared load balancers before they add services."""
+
+    translation: Translation
+    network: Network
+    platform: WorkloadPlatform
+    shared_load_balancers: Mapping[str, LoadBalancer]
+
+    def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        self.services: dict[str, WebService] = {}
+        """The services built here, by name."""
+
+    def add_service(self, name: str) -> WebService:
+        """Build service ``name`` here."""
+        service = add_service(
+            self,
+            name,
+            translation=self.translation,
+            network=self.network,
+            platform=self.platform,
+            shared_load_balancers=self.shared_load_balancers,
+        )
+        self.services[name] = service
+        return service
+
+
+class ServicesStack(ServiceHost):
     """Web services built on the platform (cluster, key, namespace, topics) and shared load
     balancers of the environment's workload stack, which this stack imports them from."""
 
@@ -83,16 +111,3 @@ class ServicesStack(Stack):
         self.network = network
         self.platform = platform
         self.shared_load_balancers = shared_load_balancers
-        self.services: dict[str, WebService] = {}
-
-    def add_service(self, name: str) -> WebService:
-        """Build service ``name`` here."""
-        self.services[name] = add_service(
-            self,
-            name,
-            translation=self.translation,
-            network=self.network,
-            platform=self.platform,
-            shared_load_balancers=self.shared_load_balancers,
-        )
-        return self.services[name]

@@ -5,17 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Stack
 from constructs import Construct
 
-from ecs_platform.constructs import BatchJob, LoadBalancer, Network, QueueWorker, WebService, WorkloadPlatform
+from ecs_platform.constructs import BatchJob, LoadBalancer, Network, QueueWorker, WorkloadPlatform
 from ecs_platform.outputs import RUN_TASK_PARAMETERS, output_prefix
-from ecs_platform.stacks.services_stack import add_service, output, tag
+from ecs_platform.stacks.services_stack import ServiceHost, output, tag
 from ecs_platform.stacks.services_stack import load_balancer as build_load_balancer
 from ecs_platform.stacks.translate import Translation
 
 
-class WorkloadStack(Stack):
+class WorkloadStack(ServiceHost):
     """The :class:`WorkloadPlatform` (cluster, key, topics), the shared load balancers, every job
     and worker, and the services :meth:`add_service` puts here."""
 
@@ -38,21 +37,8 @@ class WorkloadStack(Stack):
             load_balancer = build_load_balancer(scope, translation.shared_load_balancer(scope, name, network, self.platform))
             output(self, f"{output_prefix(name)}LoadBalancerUrl", load_balancer.url(), f"shared load balancer {name}")
             self.shared_load_balancers[name] = load_balancer
-        self.services: dict[str, WebService] = {}
         self.jobs = {name: self._job(name) for name in translation.jobs}
         self.workers = {name: self._worker(name) for name in translation.workers}
-
-    def add_service(self, name: str) -> WebService:
-        """Build service ``name`` here (further ones go to a :class:`ServicesStack`)."""
-        self.services[name] = add_service(
-            self,
-            name,
-            translation=self.translation,
-            network=self.network,
-            platform=self.platform,
-            shared_load_balancers=self.shared_load_balancers,
-        )
-        return self.services[name]
 
     def _job(self, name: str) -> BatchJob:
         scope = Construct(self, f"Job-{name}")
