@@ -112,6 +112,44 @@ def check_resource(kind: str, value: str, region: str) -> str | None:
 
 
 @dataclass(frozen=True)
+class SecretValueFrom:
+    """A container secret from Secrets Manager, as ECS's ``valueFrom`` names it: the secret's full ARN,
+    optionally one JSON key of it and one version (by stage or by ID)."""
+
+    secret_arn: str
+    json_key: str | None = None
+    version_stage: str | None = None
+    version_id: str | None = None
+
+
+_SECRET_VALUE_FROM = re.compile(
+    r"(?P<arn>arn:[a-z-]+:secretsmanager:[a-z0-9-]+:\d{12}:secret:(?P<name>[A-Za-z0-9/_+=.@-]+))"
+    r"(?::(?P<json_key>[^:]*):(?P<stage>[^:]*):(?P<id>[^:]*))?"
+)
+VALUE_FROM_HELP = (
+    "the secret's full ARN (ending in the 6-character suffix, e.g. -AbCdEf, as `aws secretsmanager describe-secret` prints it), "
+    "optionally followed by :json-key:version-stage:version-id as ECS's valueFrom takes it (e.g. ...-AbCdEf:password::)"
+)
+
+
+def parse_secret_value_from(value: str) -> SecretValueFrom | str:
+    """A Secrets Manager ``valueFrom`` in every form ECS documents, or why it is not one."""
+    match = _SECRET_VALUE_FROM.fullmatch(value)
+    if not match:
+        return f"{value!r} is not a Secrets Manager secret ARN; allowed: {VALUE_FROM_HELP}"
+    if not re.search(r"-[A-Za-z0-9]{6}$", match["name"]):
+        return f"{value!r} names the secret without its 6-character suffix; allowed: {VALUE_FROM_HELP}"
+    if match["stage"] and match["id"]:
+        return f"{value!r} gives both a version stage and a version ID; allowed: one of them (or neither: AWSCURRENT)"
+    return SecretValueFrom(match["arn"], match["json_key"] or None, match["stage"] or None, match["id"] or None)
+
+
+def check_secret_value_from(value: str) -> str | None:
+    parsed = parse_secret_value_from(value)
+    return parsed if isinstance(parsed, str) else None
+
+
+@dataclass(frozen=True)
 class Param:
     """One field of an access entry, as a person writes it."""
 

@@ -42,9 +42,19 @@ class ContainerSecret(ecs.Secret):
         self._has_field = has_field
 
     @classmethod
-    def of_secret(cls, secret: secretsmanager.ISecret, *, field: str | None = None, key: kms.IKey | None = None) -> ContainerSecret:
-        """A whole secret, or one JSON ``field`` of it."""
-        arn = f"{secret.secret_arn}:{field}::" if field else secret.secret_arn
+    def of_secret(
+        cls,
+        secret: secretsmanager.ISecret,
+        *,
+        field: str | None = None,
+        version_stage: str | None = None,
+        version_id: str | None = None,
+        key: kms.IKey | None = None,
+    ) -> ContainerSecret:
+        """A whole secret, or one JSON ``field`` of it; its current version, or the one of ``version_stage``
+        or ``version_id`` (ECS's ``valueFrom``: ``<arn>:<field>:<stage>:<id>``)."""
+        given = (field, version_stage, version_id)
+        arn = secret.secret_arn if given == (None, None, None) else ":".join([secret.secret_arn, *(part or "" for part in given)])
         return cls(arn=arn, resource_arn=secret.secret_arn, service="secrets_manager", key=key, has_field=field is not None)
 
     @classmethod

@@ -508,5 +508,12 @@ CHECKS: tuple[Check, ...] = (
 )
 
 
-def check_spec(spec: Spec) -> list[Issue]:
-    return [issue for check in CHECKS for issue in check(spec)]
+#: Checks that need every entry of the spec: over a part of it they would report what is missing
+#: only because an entry with a structural error was left out.
+WHOLE_SPEC_CHECKS: frozenset[Check] = frozenset({at_least_one_workload, shared_load_balancers})
+
+
+def check_spec(spec: Spec, *, partial: bool = False) -> list[Issue]:
+    """Every cross-field problem of ``spec``; ``partial``: the spec holds only the entries that passed
+    the structural checks, so the checks that need all of them are left out."""
+    return [issue for check in CHECKS if not (partial and check in WHOLE_SPEC_CHECKS) for issue in check(spec)]

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from ecs_platform.spec.access import ENTRY_MODELS
 from ecs_platform.spec.checks import check_spec
@@ -135,22 +136,137 @@ def parse_spec(data: Any, *, source: str = "<spec>") -> Spec:
     try:
         spec = Spec.model_validate(data)
     except ValidationError as error:
-        issues = sorted({_format_error(e) for e in error.errors()}, key=lambda i: i[0])
-        raise SpecError(source, issues) from None
+        structural = {_format_error(e) for e in error.errors()} | set(_cross_field_issues_of_the_valid_parts(data))
+        raise SpecError(source, sorted(structural, key=lambda i: i[0])) from None
     issues = check_spec(spec)
     if issues:
         raise SpecError(source, issues)
     return spec
 
 
-def load_spec(path: str | Path) -> Spec:
-    """Read and validate a YAML spec file."""
+#: The lists of entries that are checked one by one when the spec as a whole has structural errors.
+_ENTRY_LISTS = ("services", "jobs", "workers", "load_balancers")
+_ENTRY_PATH = re.compile(rf"^({'|'.join(_ENTRY_LISTS)})\[(\d+)\]")
+
+
+def _cross_field_issues_of_the_valid_parts(data: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The cross-field problems the structural errors do not hide, with their paths in the spec as
+    written: every problem in one run wherever the structure allows.
+
+    An entry (service, job, worker, shared load balancer) with structural errors is checked without
+    its broken fields (they take their defaults), and a problem that names one of those fields is
+    left out: it could be one the broken value would not have.
+    """
+    kept: dict[str, list[int]] = {}
+    broken: dict[tuple[str, int], set[str]] = {}
+    trimmed = dict(data)
+    for name in _ENTRY_LISTS:
+        items = data.get(name)
+        if not isinstance(items, list):
+            continue
+        kept[name], trimmed[name] = [], []
+        for i, item in enumerate(items):
+            repaired = _without_broken_fields(_ENTRY_ADAPTERS[name], item)
+            if repaired is not None:
+                kept[name].append(i)
+                trimmed[name].append(repaired[0])
+                broken[(name, i)] = repaired[1]
+    try:
+        partial = Spec.model_validate(trimmed)
+    except ValidationError:
+        return []  # the environment or another shared part is broken: the checks would have nothing to stand on
+
+    found = []
+    for path, message in check_spec(partial, partial=True):
+        match = _ENTRY_PATH.match(path)
+        if match:
+            key = (match[1], kept[match[1]][int(match[2])])
+            rest = path[match.end() :].lstrip(".")
+            if any(rest.startswith(field) or re.search(rf"\b{field}\b", message) for field in broken[key]):
+                continue
+            path = f"{key[0]}[{key[1]}]{path[match.end() :]}"
+        found.append((path, message))
+    return found
+
+
+def _without_broken_fields(adapter: TypeAdapter[Any], item: Any) -> tuple[Any, set[str]] | None:
+    """``item`` without its fields that fail validation, and their names; None if it is still invalid."""
+    try:
+        adapter.validate_python(item)
+        return item, set()
+    except ValidationError as error:
+        if not isinstance(item, Mapping):
+            return None
+        fields = {str(e["loc"][0]) for e in error.errors() if e["loc"]}
+    trimmed = {key: value for key, value in item.items() if key not in fields}
+    try:
+        adapter.validate_python(trimmed)
+    except ValidationError:
+        return None
+    return trimmed, fields
+
+
+def _entry_model(name: str) -> type[BaseModel]:
+    model = _inner_model(Spec.model_fields[name].annotation)
+    assert model is not None, name
+    return model
+
+
+#: One adapter per entry model (ServiceSpec, JobSpec, ...), built once.
+_ENTRY_ADAPTERS: dict[str, TypeAdapter[Any]] = {name: TypeAdapter(_entry_model(name)) for name in _ENTRY_LISTS}
+
+
+#: A spec's size once YAML aliases are expanded, in nodes (scalars, lists, mappings): a spec of 100
+#: services is about 10,000. Aliases that multiply ("billion laughs") are refused, not expanded.
+MAX_EXPANDED_NODES = 100_000
+#: A spec file's size.
+MAX_SPEC_BYTES = 1024 * 1024
+
+
+def _expanded_size(node: yaml.Node, sizes: dict[int, int]) -> int:
+    """How many nodes ``node`` becomes when every alias is expanded (aliases share node objects)."""
+    known = sizes.get(id(node))
+    if known is not None:
+        return known
+    size = 1
+    if isinstance(node, yaml.SequenceNode):
+        size += sum(_expanded_size(child, sizes) for child in node.value)
+    elif isinstance(node, yaml.MappingNode):
+        size += sum(_expanded_size(key, sizes) + _expanded_size(value, sizes) for key, value in node.value)
+    sizes[id(node)] = size
+    return size
+
+
+def _read_yaml(path: Path) -> Any:
+    """The YAML document of ``path`` as plain data; SpecError when it cannot be read, is not YAML,
+    has duplicate keys, or is too large once its aliases are expanded."""
     source = str(path)
     try:
-        with Path(path).open(encoding="utf-8") as stream:  # a named stream: YAML errors cite the file
-            data = yaml.load(stream, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+        if path.stat().st_size > MAX_SPEC_BYTES:
+            raise SpecError(source, [("", f"the file has {path.stat().st_size:,} bytes; allowed: at most {MAX_SPEC_BYTES:,}")])
+        with path.open(encoding="utf-8") as stream:  # a named stream: YAML errors cite the file
+            loader = _UniqueKeyLoader(stream)
+            try:
+                node = loader.get_single_node()
+                if node is None:
+                    return None
+                size = _expanded_size(node, {})
+                if size > MAX_EXPANDED_NODES:
+                    raise SpecError(
+                        source,
+                        [("", f"the spec expands to {size:,} values through YAML aliases; allowed: at most {MAX_EXPANDED_NODES:,}")],
+                    )
+                return loader.construct_document(node)
+            finally:
+                loader.dispose()
     except OSError as error:
         raise SpecError(source, [("", f"cannot read the spec file: {error.strerror}")]) from None
     except yaml.YAMLError as error:
         raise SpecError(source, [("", f"not valid YAML: {error}")]) from None
-    return parse_spec(data, source=source)
+    except RecursionError:
+        raise SpecError(source, [("", "the YAML is nested too deeply; allowed: a spec of ordinary depth")]) from None
+
+
+def load_spec(path: str | Path) -> Spec:
+    """Read and validate a YAML spec file."""
+    return parse_spec(_read_yaml(Path(path)), source=str(path))

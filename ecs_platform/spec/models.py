@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from ecs_platform import limits
+from ecs_platform.integrations import check_secret_value_from
 from ecs_platform.spec.access import AccessEntry
 
 
@@ -63,7 +64,15 @@ Family = Annotated[
 ]
 Port = Annotated[int, *_range(1, 65535)]
 Tags = dict[
-    Annotated[str, _pattern(r"[\w .:/=+@-]{1,128}", "1-128 letters, digits, spaces and _.:/=+-@")],
+    Annotated[
+        str,
+        _pattern(r"[\w .:/=+@-]{1,128}", "1-128 letters, digits, spaces and _.:/=+-@"),
+        _check(
+            lambda key: (
+                f"{key!r} starts with 'aws:', which AWS reserves; allowed: any other key" if key.lower().startswith("aws:") else None
+            )
+        ),
+    ],
     Annotated[str, _pattern(r"[\w .:/=+@-]{0,256}", "0-256 letters, digits, spaces and _.:/=+-@")],
 ]
 EnvName = Annotated[str, _pattern(r"[A-Za-z_][A-Za-z0-9_]{0,254}", "a letter or '_' followed by letters, digits and '_'")]
@@ -131,7 +140,11 @@ class LogsSpec(_Model):
 class SecretRef(_Model):
     """A container secret: exactly one source."""
 
-    secrets_manager: str | None = Field(default=None, description="Secrets Manager secret ARN (optionally ':json-key::').")
+    secrets_manager: Annotated[str, _check(check_secret_value_from)] | None = Field(
+        default=None,
+        description="Secrets Manager secret: its full ARN, optionally with ECS's ':json-key:version-stage:version-id' "
+        "(e.g. arn:aws:secretsmanager:...:secret:db-AbCdEf:password::).",
+    )
     ssm_parameter: str | None = Field(default=None, description="SSM parameter name (/path/name) or ARN.")
     kms_key: str | None = Field(
         default=None, description="ARN of the customer-managed key encrypting it: the execution role gets kms:Decrypt (IAM-3/4)."

@@ -43,7 +43,7 @@ from ecs_platform.constructs import (
     WorkloadPlatform,
     WorkloadPlatformProps,
 )
-from ecs_platform.integrations import INTEGRATIONS, KINDS
+from ecs_platform.integrations import INTEGRATIONS, KINDS, parse_secret_value_from
 from ecs_platform.limits import LOG_RETENTION_DAYS
 from ecs_platform.spec.checks import rule_priorities
 from ecs_platform.spec.models import AlbSpec, ContainerSpec, JobSpec, SecretRef, ServiceSpec, Spec, WorkerSpec
@@ -427,9 +427,12 @@ def _secret(scope: Construct, construct_id: str, ref: SecretRef) -> ecs.Secret:
 
     key = kms.Key.from_key_arn(scope, f"{construct_id}-Key", ref.kms_key) if ref.kms_key else None
     if ref.secrets_manager is not None:
-        arn, _, field = ref.secrets_manager.partition(":json-key:")
-        secret = secretsmanager.Secret.from_secret_complete_arn(scope, construct_id, arn)
-        return ContainerSecret.of_secret(secret, field=field.strip(":") or None, key=key)
+        value_from = parse_secret_value_from(ref.secrets_manager)
+        assert not isinstance(value_from, str), value_from  # the spec refuses anything else
+        secret = secretsmanager.Secret.from_secret_complete_arn(scope, construct_id, value_from.secret_arn)
+        return ContainerSecret.of_secret(
+            secret, field=value_from.json_key, version_stage=value_from.version_stage, version_id=value_from.version_id, key=key
+        )
     assert ref.ssm_parameter is not None
     name = ref.ssm_parameter.split(":parameter", 1)[-1] if ref.ssm_parameter.startswith("arn:") else ref.ssm_parameter
     parameter = ssm.StringParameter.from_secure_string_parameter_attributes(scope, construct_id, parameter_name=name)

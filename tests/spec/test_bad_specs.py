@@ -26,6 +26,7 @@ DEFAULT_DATA = yaml.safe_load(DEFAULT_SPEC.read_text(encoding="utf-8"))
 
 OTHER_REGION_CERT = "arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-123456789012"
 GLOBAL_WEB_ACL = "arn:aws:wafv2:us-east-1:123456789012:global/webacl/edge/12345678-1234-1234-1234-123456789012"
+SECRET_ARN = "arn:aws:secretsmanager:ap-northeast-1:111122223333:secret:db-AbCdEf"
 SCHEDULE_ALLOWED = r"allowed: 'rate\(N minute\|minutes\|hour\|hours\|day\|days\)' or 'cron\("
 
 
@@ -259,6 +260,29 @@ CASES: dict[str, Bad] = {
         r"\bDB_PASSWORD look",
         r"allowed: put them under the container's 'secrets:'.*SEC-4",
     ),
+    "secret_without_its_six_character_suffix_SEC-4": Bad(
+        _set(container, secrets={"DB_PASSWORD": {"secrets_manager": "arn:aws:secretsmanager:ap-northeast-1:111122223333:secret:db"}}),
+        "services[0].containers[0].secrets.DB_PASSWORD.secrets_manager",
+        r"'arn:aws:secretsmanager:ap-northeast-1:111122223333:secret:db' names the secret without its 6-character suffix",
+        r"allowed: the secret's full ARN \(ending in the 6-character suffix",
+    ),
+    "secret_with_a_version_stage_and_a_version_id_SEC-4": Bad(
+        _set(
+            container,
+            secrets={
+                "DB_PASSWORD": {"secrets_manager": "arn:aws:secretsmanager:ap-northeast-1:111122223333:secret:db-AbCdEf:pw:AWSCURRENT:1a2b"}
+            },
+        ),
+        "services[0].containers[0].secrets.DB_PASSWORD.secrets_manager",
+        r"'arn:aws:secretsmanager:.*:pw:AWSCURRENT:1a2b' gives both a version stage and a version ID",
+        r"allowed: one of them \(or neither: AWSCURRENT\)",
+    ),
+    "a_tag_key_aws_reserves": Bad(
+        lambda d: d["tags"].update({"aws:team": "shop"}),
+        "tags.aws:team",
+        r"'aws:team' starts with 'aws:', which AWS reserves",
+        r"allowed: any other key",
+    ),
     # --- environment and network ---
     "availability_zone_is_not_in_the_region": Bad(
         lambda d: d["environment"].update(availability_zones=["ap-northeast-1a", "us-east-1a"]),
@@ -338,6 +362,60 @@ def test_fails_when_yaml_has_a_duplicate_key(tmp_path: Path) -> None:
         load_spec(spec_file)
 
     assert str(excinfo.value).startswith(f"{spec_file}: 1 problem(s) in the spec:")
+
+
+def test_fails_when_yaml_aliases_multiply_the_spec(tmp_path: Path) -> None:
+    """A few hundred bytes of nested aliases ("billion laughs") are refused before they are expanded."""
+    lines = ['a: &a ["x", "x", "x", "x", "x", "x", "x", "x", "x"]']
+    lines += [f"{b}: &{b} [{', '.join([f'*{a}'] * 9)}]" for a, b in zip("abcdefgh", "bcdefghi", strict=True)]
+    spec_file = tmp_path / "bomb.yaml"
+    spec_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert spec_file.stat().st_size < 400
+
+    with pytest.raises(SpecError, match=r"the spec expands to 490,329,064 values through YAML aliases; allowed: at most 100,000"):
+        load_spec(spec_file)
+
+
+def test_a_spec_with_a_few_aliases_is_fine(tmp_path: Path) -> None:
+    """Aliases are YAML: a shared block of settings stays allowed."""
+    spec_file = tmp_path / "aliases.yaml"
+    spec_file.write_text(
+        "app: shop\n"
+        "environment: {name: dev, availability_zones: [ap-northeast-1a, ap-northeast-1c]}\n"
+        "jobs:\n"
+        "  - name: a\n"
+        "    tags: &team {Team: data}\n"
+        "    containers: [{name: app, image: busybox:stable}]\n"
+        "  - name: b\n"
+        "    tags: *team\n"
+        "    containers: [{name: app, image: busybox:stable}]\n",
+        encoding="utf-8",
+    )
+
+    assert [job.tags for job in load_spec(spec_file).jobs] == [{"Team": "data"}, {"Team": "data"}]
+
+
+def test_a_structural_error_does_not_hide_another_entrys_cross_field_error() -> None:
+    """One run reports both: the job's subnet (structure) and the service's memory (cross-field)."""
+    data = default_spec()
+    job(data)["subnets"] = "public"
+    service(data)["memory"] = 4096
+
+    with pytest.raises(SpecError) as excinfo:
+        parse_spec(data)
+
+    assert [path for path, _ in excinfo.value.issues] == ["jobs[0].subnets", "services[0].memory"]
+
+
+def test_a_problem_that_names_a_broken_field_is_left_out() -> None:
+    """cpu 300 is not a Fargate value: whether memory 4096 pairs with it cannot be said, so only cpu is reported."""
+    data = default_spec()
+    service(data).update(cpu=300, memory=4096)
+
+    with pytest.raises(SpecError) as excinfo:
+        parse_spec(data)
+
+    assert [path for path, _ in excinfo.value.issues] == ["services[0].cpu"]
 
 
 def test_fails_when_yaml_is_not_a_mapping(tmp_path: Path) -> None:

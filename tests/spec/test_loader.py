@@ -240,3 +240,17 @@ def test_strings_are_not_coerced_to_integers() -> None:
 
     with pytest.raises(SpecError, match=r"jobs\[0\]\.cpu: '256' is a str; allowed: an integer \(without quotes\)"):
         parse_spec(data)
+
+
+def test_the_readmes_bad_spec_sample_is_what_the_loader_prints() -> None:
+    """The README shows a structural and a cross-field problem of one service and one of a job,
+    reported in one run: the text there is this test's output, line for line."""
+    data = yaml.safe_load((ROOT / "specs" / "default.yaml").read_text(encoding="utf-8"))
+    data["services"][0].update(desired_count=1, memory=4096)  # out of range (structure); not a pair for cpu 256 (cross-field)
+    data["jobs"][0]["subnets"] = "public"
+
+    with pytest.raises(SpecError) as excinfo:
+        parse_spec(data, source="bad.yaml")
+
+    printed = f"error: {excinfo.value}"  # what app.py prints (ecs_platform.errors.report_and_exit)
+    assert "$ make synth SPEC=bad.yaml\n" + printed + "\n```" in (ROOT / "README.md").read_text(encoding="utf-8")
