@@ -17,14 +17,7 @@ from ecs_platform.constructs.load_balancer import LoadBalancer, LoadBalancerProp
 from ecs_platform.constructs.log_buckets import LogBuckets, LogBucketsProps
 from ecs_platform.constructs.network import Network, NetworkProps
 from ecs_platform.constructs.queue_worker import QueueWorker, QueueWorkerProps
-from ecs_platform.constructs.scoped_role import (
-    RESOURCE_WILDCARD_ONLY,
-    EcsTaskRoleProps,
-    EcsTasksRole,
-    ScopedRole,
-    ScopedRoleProps,
-    service_principal,
-)
+from ecs_platform.constructs.scoped_role import RESOURCE_WILDCARD_ONLY, EcsTaskRoleProps, EcsTasksRole, ScopedRole, ScopedRoleProps
 from ecs_platform.constructs.security_groups import (
     BatchSecurityGroup,
     LoadBalancerSecurityGroup,
@@ -33,6 +26,7 @@ from ecs_platform.constructs.security_groups import (
     ServiceConnectClientsSecurityGroup,
     WebTaskSecurityGroup,
 )
+from ecs_platform.constructs.source_conditions import NO_SOURCE_CONDITION, SOURCE_ARNS, SourceConditions, service_principal
 from ecs_platform.constructs.task_role import TaskRole
 from ecs_platform.constructs.web_service import (
     HealthCheckProps,
@@ -48,7 +42,9 @@ from ecs_platform.context import FEATURE_FLAGS, availability_zones_context
 
 __all__ = [
     "FEATURE_FLAGS",
+    "NO_SOURCE_CONDITION",
     "RESOURCE_WILDCARD_ONLY",
+    "SOURCE_ARNS",
     "BatchJob",
     "BatchJobProps",
     "BatchSecurityGroup",
@@ -87,6 +83,7 @@ __all__ = [
     "ServiceConnectClientsSecurityGroup",
     "ServiceConnectProps",
     "ServiceScalingProps",
+    "SourceConditions",
     "TaskRole",
     "WebService",
     "WebServiceProps",

@@ -20,11 +20,12 @@ from constructs import Construct
 
 from ecs_platform.constructs.acknowledge import acknowledge, nag_text
 from ecs_platform.constructs.dead_letter_queue import DeadLetterQueue, DeadLetterQueueProps
-from ecs_platform.constructs.encryption_key import allow_notifications
 from ecs_platform.constructs.errors import ConstructError, refuse
 from ecs_platform.constructs.fargate_task import FargateTask, TaskAccessors, WorkloadProps
-from ecs_platform.constructs.scoped_role import ScopedRole, ScopedRoleProps, service_principal
+from ecs_platform.constructs.notification_topic import NotificationTopic, NotificationTopicProps
+from ecs_platform.constructs.scoped_role import ScopedRole, ScopedRoleProps
 from ecs_platform.constructs.security_groups import BatchSecurityGroup, SecurityGroupProps
+from ecs_platform.constructs.source_conditions import service_principal
 from ecs_platform.limits import RUN_TASK_COUNT
 
 if TYPE_CHECKING:
@@ -67,7 +68,7 @@ class BatchJobProps(WorkloadProps):
     schedule: JobSchedule | None = None
     """Run on a schedule. Default: none (on demand only)."""
     failure_topic: sns.ITopic | None = None
-    """Where failed runs are announced. Default: a new topic encrypted with ``encryption_key``."""
+    """Where failed runs are announced. Default: a new :class:`NotificationTopic` encrypted with ``messaging_key``."""
 
 
 class BatchJob(TaskAccessors, Construct):
@@ -112,12 +113,13 @@ class BatchJob(TaskAccessors, Construct):
         non-zero exit code or a stop other than its essential container exiting, and notifies the
         failure topic; a CloudWatch alarm on the rule's matches notifies it too."""
         stack = Stack.of(self)
-        self.failure_topic = props.failure_topic or sns.Topic(
-            self, "Failures", display_name=f"{self.name} failed runs", master_key=props.encryption_key, enforce_ssl=True
+        self.failure_topic = props.failure_topic or NotificationTopic(
+            self,
+            "Failures",
+            props=NotificationTopicProps(
+                key=props.message_key, display_name=f"{self.name} failed runs", removal_policy=props.removal_policy
+            ),
         )
-        # EventBridge and CloudWatch publish to a topic encrypted with a customer-managed key
-        # only if the key policy lets them use it (for this account's resources only).
-        allow_notifications(props.encryption_key)
         family_arn = stack.format_arn(service="ecs", resource="task-definition", resource_name=f"{self.task.task_definition.family}:")
         self.failure_rule = events.Rule(
             self,
@@ -161,22 +163,24 @@ class BatchJob(TaskAccessors, Construct):
         self.dead_letter_queue = DeadLetterQueue(
             self,
             "DeadLetterQueue",
-            props=DeadLetterQueueProps(key=props.encryption_key, removal_policy=props.removal_policy, of_what="the job's schedule"),
+            props=DeadLetterQueueProps(key=props.message_key, removal_policy=props.removal_policy, of_what="the job's schedule"),
         )
         role = ScopedRole(
             self,
             "SchedulerRole",
             props=ScopedRoleProps(
-                assumed_by=service_principal(
-                    "scheduler.amazonaws.com",
-                    account=stack.account,
-                    source_arn=stack.format_arn(service="scheduler", resource="schedule", resource_name="*"),
-                ),
+                assumed_by=service_principal("scheduler.amazonaws.com", scope=self),
                 description="EventBridge Scheduler: run this job's task",
             ),
         )
         # CDK grants sqs:SendMessage on the dead-letter queue, but not its key.
-        props.encryption_key.grant(role, "kms:GenerateDataKey", "kms:Decrypt")
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["kms:Decrypt", "kms:GenerateDataKey"],
+                resources=[props.message_key.key_arn],
+                conditions={"StringEquals": {"kms:ViaService": f"sqs.{stack.region}.amazonaws.com"}},
+            )
+        )
         target: scheduler.IScheduleTarget
         if when.supervised:
             if props.count != 1:
@@ -234,7 +238,7 @@ class BatchJob(TaskAccessors, Construct):
             self,
             "StateMachineRole",
             props=ScopedRoleProps(
-                assumed_by=service_principal("states.amazonaws.com", account=stack.account),
+                assumed_by=service_principal("states.amazonaws.com", scope=self),
                 description="Step Functions: run this job's task and wait for it",
             ),
         )
@@ -319,7 +323,9 @@ class BatchJob(TaskAccessors, Construct):
         return Stack.of(self).to_json_string(
             {
                 "cluster": self.cluster.cluster_name,
-                "taskDefinition": self.task.task_definition.family,
+                # The revision this stack deployed, not the family's latest (another environment in the
+                # account, or a later deploy, may have registered one since).
+                "taskDefinition": self.task.task_definition.task_definition_arn,
                 "count": self.count,
                 **capacity,
                 "networkConfiguration": {
@@ -347,7 +353,7 @@ class BatchJob(TaskAccessors, Construct):
                 "aws ecs run-task --cluster ",
                 self.cluster.cluster_name,
                 " --task-definition ",
-                self.task.task_definition.family,
+                self.task.task_definition.task_definition_arn,
                 f" --count {self.count} {capacity}",
                 ' --network-configuration "awsvpcConfiguration={subnets=[',
                 Fn.join(",", self.subnet_ids),

@@ -73,7 +73,11 @@ class FargateTaskProps:
     encryption_key: kms.IKey
     """KMS key of the log group (SEC-3)."""
     family: str | None = None
-    """Task definition family; also names the log group ``/ecs/<family>``. Default: generated."""
+    """Task definition family. Default: generated."""
+    log_group_name: str | None = None
+    """Name of the task's log group, e.g. ``/ecs/<app>/<env>/<workload>`` (OBS-1). Default: a name
+    CloudFormation generates, which never collides with another group's (a fixed name does when
+    a workload is renamed, or re-added while its retained group remains)."""
     cpu: int = 256
     """Task CPU units. Default: 256."""
     memory_limit_mib: int = 512
@@ -136,6 +140,14 @@ class WorkloadProps(FargateTaskProps):
     """Private subnets of the tasks, in at least two AZs (HA-2, SEC-1)."""
     security_group: ec2.ISecurityGroup | None = None
     """Security group of the tasks. Default: a new group of the workload's kind (SEC-2)."""
+    messaging_key: kms.IKey | None = None
+    """Key of the workload's own queues and topics (SEC-3): a key for messages apart from the one for
+    logs. Default: ``encryption_key``."""
+
+    @property
+    def message_key(self) -> kms.IKey:
+        """The key of the workload's queues and topics: ``messaging_key``, else ``encryption_key``."""
+        return self.messaging_key or self.encryption_key
 
 
 def private_service(
@@ -196,7 +208,7 @@ class FargateTask(Construct):
         self.log_group = logs.LogGroup(
             self,
             "Logs",
-            log_group_name=f"/ecs/{props.family}" if props.family else None,
+            log_group_name=props.log_group_name,
             encryption_key=props.encryption_key,
             retention=props.log_retention,
             removal_policy=props.removal_policy,

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Aspects, Duration, RemovalPolicy
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from ecs_platform.constructs.acknowledge import acknowledge_rule, checkov_skip
+from ecs_platform.constructs.source_conditions import SourceConditions
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -41,6 +42,8 @@ class LogBuckets(Construct):
             "The terminal log bucket: it receives the server access logs of the ALB log bucket and cannot log to itself.",
         )
         self.access_logs = self._bucket("AccessLogs", retention, server_access_logs=self.server_access_logs)
+        # The log delivery grants CDK writes when a load balancer logs here get source conditions.
+        Aspects.of(self).add(SourceConditions())
 
     def _bucket(self, construct_id: str, retention: Duration, server_access_logs: s3.IBucket | None = None) -> s3.Bucket:
         bucket = s3.Bucket(
@@ -51,7 +54,9 @@ class LogBuckets(Construct):
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             versioned=True,
-            removal_policy=RemovalPolicy.RETAIN,
+            # Kept when the stack goes (logs are evidence), removed only when their first creation
+            # fails (they are empty then, and a retried deploy must not find them in the way).
+            removal_policy=RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
             server_access_logs_bucket=server_access_logs,
             server_access_logs_prefix="s3/" if server_access_logs else None,
             lifecycle_rules=[

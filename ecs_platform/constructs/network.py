@@ -15,7 +15,8 @@ from constructs import Construct
 from ecs_platform.constructs.acknowledge import acknowledge_rule
 from ecs_platform.constructs.encryption_key import EncryptionKey, EncryptionKeyProps
 from ecs_platform.constructs.errors import refuse
-from ecs_platform.constructs.scoped_role import ScopedRole, ScopedRoleProps, service_principal
+from ecs_platform.constructs.scoped_role import ScopedRole, ScopedRoleProps
+from ecs_platform.constructs.source_conditions import service_principal
 from ecs_platform.limits import check_availability_zones, check_nat_gateways
 
 #: Subnet group names; stable, since they become part of construct IDs.
@@ -104,7 +105,7 @@ class Network(Construct):
             self,
             "FlowLogRole",
             props=ScopedRoleProps(
-                assumed_by=service_principal("vpc-flow-logs.amazonaws.com", account=self.vpc.stack.account),
+                assumed_by=service_principal("vpc-flow-logs.amazonaws.com", scope=self),
                 description="VPC flow logs delivery to CloudWatch Logs",
             ),
         )

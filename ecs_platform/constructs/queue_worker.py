@@ -55,19 +55,19 @@ class QueueWorker(TaskAccessors, Construct):
             self.dead_letter_queue = DeadLetterQueue(
                 self,
                 "DeadLetterQueue",
-                props=DeadLetterQueueProps(key=props.encryption_key, removal_policy=props.removal_policy, of_what="the worker's queue"),
+                props=DeadLetterQueueProps(key=props.message_key, removal_policy=props.removal_policy, of_what="the worker's queue"),
             )
             self.queue: sqs.IQueue = sqs.Queue(
                 self,
                 "Queue",
                 encryption=sqs.QueueEncryption.KMS,
-                encryption_master_key=props.encryption_key,
+                encryption_master_key=props.message_key,
                 enforce_ssl=True,
                 visibility_timeout=props.visibility_timeout,
                 dead_letter_queue=sqs.DeadLetterQueue(queue=self.dead_letter_queue, max_receive_count=props.max_receive_count),
                 removal_policy=props.removal_policy,
             )
-            queue_key: kms.IKey | None = props.encryption_key
+            queue_key: kms.IKey | None = props.message_key
         else:
             self.queue, queue_key = props.queue, props.queue_key
         self.task = FargateTask(self, "Task", props=props)

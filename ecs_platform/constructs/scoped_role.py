@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
-from aws_cdk import Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from ecs_platform.constructs.acknowledge import acknowledge
 from ecs_platform.constructs.errors import ConstructError
+from ecs_platform.constructs.source_conditions import service_principal
 
 #: The one place that lists actions AWS offers no resource-level permission for: granted on
 #: ``*`` (and acknowledged for cdk-nag IAM5 with this reason), never anything else on ``*``.
@@ -122,17 +121,6 @@ class ScopedRole(iam.Role):
         return self.add_to_principal_policy(statement).statement_added
 
 
-def service_principal(
-    service: str, *, account: str, source_arn: str | None = None, extra: Mapping[str, Any] | None = None
-) -> iam.ServicePrincipal:
-    """A service principal limited to this account (and source ARN): confused-deputy protection."""
-    conditions: dict[str, Any] = {"StringEquals": {"aws:SourceAccount": account}}
-    if source_arn is not None:
-        conditions["ArnLike"] = {"aws:SourceArn": source_arn}
-    conditions.update(extra or {})
-    return iam.ServicePrincipal(service, conditions=conditions)
-
-
 class EcsTasksRole(ScopedRole):
     """A :class:`ScopedRole` trusted by ``ecs-tasks.amazonaws.com`` for this account's tasks only (IAM-6).
 
@@ -141,16 +129,11 @@ class EcsTasksRole(ScopedRole):
     """
 
     def __init__(self, scope: Construct, construct_id: str, *, description: str, props: EcsTaskRoleProps) -> None:
-        stack = Stack.of(scope)
         super().__init__(
             scope,
             construct_id,
             props=ScopedRoleProps(
-                assumed_by=service_principal(
-                    "ecs-tasks.amazonaws.com",
-                    account=stack.account,
-                    source_arn=stack.format_arn(service="ecs", resource="*"),
-                ),
+                assumed_by=service_principal("ecs-tasks.amazonaws.com", scope=scope),
                 description=description,
                 permissions_boundary=props.permissions_boundary,
             ),

@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from aws_cdk import Duration, Stack, TimeZone
+from aws_cdk import Duration, TimeZone
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
@@ -17,7 +17,6 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from ecs_platform.constructs.encryption_key import allow_notifications
 from ecs_platform.constructs.errors import ConstructError, refuse
 from ecs_platform.constructs.fargate_task import (
     ContainerProps,
@@ -29,8 +28,10 @@ from ecs_platform.constructs.fargate_task import (
 )
 from ecs_platform.constructs.load_balancer import LoadBalancer
 from ecs_platform.constructs.metric_math_scaling import math_expression, track_metric_math
-from ecs_platform.constructs.scoped_role import ScopedRole, ScopedRoleProps, service_principal
+from ecs_platform.constructs.notification_topic import NotificationTopic, NotificationTopicProps
+from ecs_platform.constructs.scoped_role import ScopedRole, ScopedRoleProps
 from ecs_platform.constructs.security_groups import SecurityGroupProps, WebTaskSecurityGroup
+from ecs_platform.constructs.source_conditions import service_principal
 from ecs_platform.limits import (
     CATCH_ALL_PRIORITY,
     RULE_PRIORITY,
@@ -151,7 +152,7 @@ class WebServiceProps(WorkloadProps):
     Default: true."""
     alarm_topic: sns.ITopic | None = None
     """Where this service's alarms notify (CPU, memory, running and pending tasks, deployment rollbacks, OBS-2).
-    Default: a new topic of the service's, encrypted with ``encryption_key`` (subscribe to ``alarm_topic``)."""
+    Default: a new :class:`NotificationTopic` of the service's, encrypted with ``messaging_key`` (subscribe to ``alarm_topic``)."""
     enable_execute_command: bool = False
     """Allow ECS Exec into the tasks; grant it with ``task_role.grant_ecs_exec(...)``. Default: false."""
 
@@ -176,6 +177,10 @@ class WebService(TaskAccessors, Construct):
             if props.load_balancer or props.target_container
             else next((c for c in props.containers if c.port is not None), None)
         )
+        if props.enable_execute_command:
+            # The ECS Exec agent writes its state and logs; a read-only root filesystem needs those paths writable.
+            props = replace(props, containers=[_with_exec_paths(c) for c in props.containers])
+            target = next((c for c in props.containers if target is not None and c.name == target.name), None)
         if props.service_connect is not None and target is not None and target.app_protocol is None:
             # Service Connect reports HTTP metrics per service when the port says it speaks HTTP.
             target = replace(target, app_protocol=_HTTP)
@@ -234,11 +239,14 @@ class WebService(TaskAccessors, Construct):
         self.deployment_alarms: list[cloudwatch.Alarm] = []
         if props.rollback_on_alarm and self.target_group is not None:
             self._roll_back_on_alarm()
-        self.alarm_topic: sns.ITopic = props.alarm_topic or sns.Topic(
-            self, "Alarms", display_name=f"{props.service_name or self.node.path} alarms", master_key=props.encryption_key, enforce_ssl=True
+        self.alarm_topic: sns.ITopic = props.alarm_topic or NotificationTopic(
+            self,
+            "Alarms",
+            props=NotificationTopicProps(
+                key=props.message_key, display_name=f"{props.service_name or self.node.path} alarms", removal_policy=props.removal_policy
+            ),
         )
         """Where the service's alarms notify."""
-        allow_notifications(props.encryption_key)
         self._alarm(self.alarm_topic)
 
     def _target_group(self, construct_id: str, props: WebServiceProps, port: int) -> elbv2.ApplicationTargetGroup:
@@ -323,12 +331,11 @@ class WebService(TaskAccessors, Construct):
         """The role ECS uses to move traffic between the target groups: exactly these rules and
         groups (CDK's default attaches the AWS managed AmazonECSInfrastructureRolePolicyForLoadBalancers, IAM-5)."""
         assert self.target_group is not None and self.alternate_target_group is not None
-        stack = Stack.of(self)
         role = ScopedRole(
             self,
             "LoadBalancerRole",
             props=ScopedRoleProps(
-                assumed_by=service_principal("ecs.amazonaws.com", account=stack.account),
+                assumed_by=service_principal("ecs.amazonaws.com", scope=self),
                 description=f"ECS moves {props.service_name or self.node.path}'s traffic between its target groups during deployments",
                 permissions_boundary=props.permissions_boundary,
             ),
@@ -521,6 +528,17 @@ class WebService(TaskAccessors, Construct):
 
     def metric_memory_utilization(self) -> cloudwatch.Metric:
         return self.service.metric_memory_utilization()
+
+
+#: Where the ECS Exec agent (SSM) writes in a container: writable volumes there when the root filesystem is read-only.
+EXEC_AGENT_PATHS = ("/var/lib/amazon", "/var/log/amazon")
+
+
+def _with_exec_paths(container: ContainerProps) -> ContainerProps:
+    if not container.readonly_root_filesystem:
+        return container
+    missing = [path for path in EXEC_AGENT_PATHS if path not in container.writable_paths]
+    return replace(container, writable_paths=[*container.writable_paths, *missing])
 
 
 _SUM_OF_BOTH = "FILL(primary, 0) + FILL(alternate, 0)"

@@ -1,10 +1,11 @@
 """WorkloadPlatform: what the workloads of one environment share.
 
-One customer-managed key for their logs, queues and topics; the ECS cluster (with ECS Exec
-logging and a Service Connect namespace when asked); the topic service alarms notify and the
-one failed job runs notify; the security group of the Service Connect namespace's members;
-and the log buckets of the load balancers. Services, jobs and workers take these from it,
-in its stack or in another one.
+Customer-managed keys by purpose: one for log groups, one for queues and topics, one for ECS
+Exec sessions (a grant on one never reaches the data of another); the ECS cluster (with ECS
+Exec logging and a Service Connect namespace when asked); the topic service alarms notify and
+the one failed job runs notify; the security group of the Service Connect namespace's members;
+and the log buckets of the load balancers. Services, jobs and workers take these from it, in
+its stack or in another one.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from aws_cdk import RemovalPolicy
+from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_iam as iam
@@ -22,7 +23,8 @@ from constructs import Construct
 
 from ecs_platform.constructs.cluster import Cluster, ClusterProps
 from ecs_platform.constructs.encryption_key import EncryptionKey, EncryptionKeyProps
-from ecs_platform.constructs.log_buckets import LogBuckets
+from ecs_platform.constructs.log_buckets import LogBuckets, LogBucketsProps
+from ecs_platform.constructs.notification_topic import NotificationTopic, NotificationTopicProps
 from ecs_platform.constructs.security_groups import SecurityGroupProps, ServiceConnectClientsSecurityGroup
 from ecs_platform.constructs.task_role import TaskRole
 
@@ -51,6 +53,8 @@ class WorkloadPlatformProps:
     """Create the topic failed job runs notify. Default: true."""
     load_balancer_logs: bool = True
     """Create the buckets load balancers write access logs to. Default: true."""
+    load_balancer_log_retention: Duration = Duration.days(365)
+    """How long the load balancers' access logs are kept. Default: 365 days."""
     log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR
     """Retention of the platform's own log groups (ECS Exec sessions). Default: one year."""
     removal_policy: RemovalPolicy = RemovalPolicy.DESTROY
@@ -72,12 +76,29 @@ class WorkloadPlatform(Construct):
         self.permissions_boundary = props.permissions_boundary
         """The boundary the workloads put on their roles."""
         self.key = EncryptionKey(
-            self, "Key", props=EncryptionKeyProps(description=f"{props.label} workloads: logs, queues", removal_policy=props.removal_policy)
+            self, "Key", props=EncryptionKeyProps(description=f"{props.label} workloads: log groups", removal_policy=props.removal_policy)
         )
-        """Encrypts the workloads' log groups, queues, topics and ECS Exec sessions (SEC-3)."""
+        """Encrypts the workloads' log groups (SEC-3); CloudWatch Logs of this account may use it."""
+        self.messaging_key = EncryptionKey(
+            self,
+            "MessagingKey",
+            props=EncryptionKeyProps(
+                description=f"{props.label} workloads: queues and topics", removal_policy=props.removal_policy, for_log_groups=False
+            ),
+        )
+        """Encrypts the workloads' queues and topics (SEC-3)."""
+        self.exec_key: EncryptionKey | None = None
+        """Encrypts ECS Exec sessions (with ``enable_exec``)."""
         self.exec_log_group: logs.LogGroup | None = None
         """Where ECS Exec sessions are logged (with ``enable_exec``)."""
         if props.enable_exec:
+            self.exec_key = EncryptionKey(
+                self,
+                "ExecKey",
+                props=EncryptionKeyProps(
+                    description=f"{props.label} workloads: ECS Exec sessions", removal_policy=props.removal_policy, for_log_groups=False
+                ),
+            )
             self.exec_log_group = logs.LogGroup(
                 self,
                 "ExecLogs",
@@ -93,7 +114,7 @@ class WorkloadPlatform(Construct):
                 vpc=props.vpc,
                 name_tag=props.cluster_name_tag,
                 exec_log_group=self.exec_log_group,
-                exec_key=self.key if self.exec_log_group else None,
+                exec_key=self.exec_key,
                 service_connect_namespace=props.service_connect_namespace,
             ),
         ).cluster
@@ -107,22 +128,33 @@ class WorkloadPlatform(Construct):
                 "ServiceConnectClients",
                 props=SecurityGroupProps(vpc=props.vpc, name=f"{props.name_prefix}-service-connect" if props.name_prefix else None),
             )
-        self.load_balancer_logs = LogBuckets(self, "LoadBalancerLogs") if props.load_balancer_logs else None
+        self.load_balancer_logs = (
+            LogBuckets(self, "LoadBalancerLogs", props=LogBucketsProps(retention=props.load_balancer_log_retention))
+            if props.load_balancer_logs
+            else None
+        )
         """The buckets of the load balancers' access logs."""
         self.job_failure_topic: sns.Topic | None = (
-            sns.Topic(self, "JobFailures", display_name=f"{props.label} failed job runs", master_key=self.key, enforce_ssl=True)
+            NotificationTopic(self, "JobFailures", props=self._topic(props, f"{props.label} failed job runs"))
             if props.job_failure_topic
             else None
         )
         """Failed job runs notify this topic."""
         self.alarm_topic: sns.Topic | None = (
-            sns.Topic(self, "Alarms", display_name=f"{props.label} service alarms", master_key=self.key, enforce_ssl=True)
-            if props.alarm_topic
-            else None
+            NotificationTopic(self, "Alarms", props=self._topic(props, f"{props.label} service alarms")) if props.alarm_topic else None
         )
         """Service alarms notify this topic (OBS-2)."""
 
+    def _topic(self, props: WorkloadPlatformProps, display_name: str) -> NotificationTopicProps:
+        # Retained in production with their subscriptions, also when a change replaces them.
+        retain = props.removal_policy != RemovalPolicy.DESTROY
+        return NotificationTopicProps(
+            key=self.messaging_key,
+            display_name=display_name,
+            removal_policy=RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE if retain else RemovalPolicy.DESTROY,
+        )
+
     def grant_ecs_exec(self, role: TaskRole) -> iam.Grant:
         """ECS Exec into the tasks of ``role``: the Session Manager channels, and (with ``enable_exec``)
-        writing the session log and decrypting the session."""
-        return role.grant_ecs_exec(log_group=self.exec_log_group, key=self.key if self.exec_log_group else None)
+        writing the session log and decrypting the session (with the exec key, which encrypts nothing else)."""
+        return role.grant_ecs_exec(log_group=self.exec_log_group, key=self.exec_key)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import jsii
 from aws_cdk import CfnResource, Environment, Stack, Stage, Tags
+from aws_cdk import aws_iam as iam
 from constructs import Construct, IConstruct, IValidation
 
 from ecs_platform.context import availability_zones_context
@@ -102,6 +103,13 @@ class PlatformStage(Stage):
             stack.template_options.description = f"{label}: services {', '.join(names)}"[:1024]
         for each in self.stacks:
             each.node.add_validation(_ResourceLimit(each))
+            if t.permissions_boundary:
+                # Every role, the platform's own (scheduler, state machine, flow logs, load balancer
+                # infrastructure) and CDK's alike: an organization that requires a boundary gets it.
+                boundary = each.node.try_find_child("PermissionsBoundary") or iam.ManagedPolicy.from_managed_policy_arn(
+                    each, "PermissionsBoundary", t.permissions_boundary
+                )
+                iam.PermissionsBoundary.of(each).apply(boundary)  # type: ignore[arg-type]
         Tags.of(self).add("App", t.app)
         Tags.of(self).add("Environment", t.environment)
         for key, value in t.tags.items():

@@ -95,6 +95,8 @@ class Translation:
         self.availability_zones = tuple(env.availability_zones)
         self.name_prefix = f"{spec.app}-{env.name}"
         """``<app>-<env>``: stack names and the platform's physical names start with it."""
+        self.permissions_boundary = spec.permissions_boundary
+        """ARN of the managed policy every role of the environment gets as its permissions boundary, if any."""
         self.tags: Mapping[str, str] = dict(spec.tags)
         """Tags of every resource (besides App and Environment)."""
         self.services = [s.name for s in spec.services]
@@ -106,8 +108,9 @@ class Translation:
         self._workers = {w.name: w for w in spec.workers}
         self._shared = {lb.name: lb for lb in spec.load_balancers}
         self._priorities = rule_priorities(spec)
-        self.removal_policy = RemovalPolicy.RETAIN if env.production else RemovalPolicy.DESTROY
-        """Production keeps stateful resources (logs, keys, queues) when a stack is deleted."""
+        self.removal_policy = RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE if env.production else RemovalPolicy.DESTROY
+        """Production keeps stateful resources (logs, keys, queues, topics) when they are deleted or
+        replaced, but not when their first creation fails and rolls back (a retry then starts clean)."""
         self.log_retention = _RETENTION[spec.logs.retention_days]
 
     # --- the network and what the workloads share -------------------------------------------
@@ -138,6 +141,7 @@ class Translation:
             alarm_topic=bool(spec.services),
             job_failure_topic=bool(spec.jobs),
             load_balancer_logs=bool(spec.services),
+            load_balancer_log_retention=Duration.days(spec.logs.retention_days),
             log_retention=self.log_retention,
             removal_policy=self.removal_policy,
             permissions_boundary=boundary,
@@ -198,7 +202,10 @@ class Translation:
             "cluster": platform.cluster,
             "containers": [self._container(scope, spec.name, c) for c in spec.containers],
             "encryption_key": platform.key,
+            "messaging_key": platform.messaging_key,
             "family": spec.task_family,
+            # OBS-1: predictable, and unique to the app, the environment and the workload.
+            "log_group_name": f"/ecs/{self.app}/{self.environment}/{spec.name}",
             "cpu": spec.cpu,
             "memory_limit_mib": spec.memory,
             "log_retention": self.log_retention,

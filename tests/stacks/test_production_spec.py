@@ -84,14 +84,15 @@ def test_waf_web_acl_associated(production: Synthesized) -> None:
 
 
 def test_production_protects_state(production: Synthesized) -> None:
-    """Production: ALB deletion protection, stateful resources retained, stacks termination-protected."""
+    """Production: ALB deletion protection, stateful resources retained on delete and replacement (but not
+    when their first creation fails: a retried deploy starts clean), stacks termination-protected."""
     production.workloads.has_resource_properties(
         "AWS::ElasticLoadBalancingV2::LoadBalancer",
         {"LoadBalancerAttributes": Match.array_with([{"Key": "deletion_protection.enabled", "Value": "true"}])},
     )
-    for kind in ("AWS::Logs::LogGroup", "AWS::KMS::Key", "AWS::SQS::Queue", "AWS::S3::Bucket"):
+    for kind in ("AWS::Logs::LogGroup", "AWS::KMS::Key", "AWS::SQS::Queue", "AWS::S3::Bucket", "AWS::SNS::Topic"):
         for logical_id, resource in production.resources(kind).items():
-            assert resource.get("DeletionPolicy") == "Retain", logical_id
+            assert (resource.get("DeletionPolicy"), resource.get("UpdateReplacePolicy")) == ("RetainExceptOnCreate", "Retain"), logical_id
     assert production.stage.network_stack.termination_protection
     assert production.stage.workload_stack.termination_protection
 
@@ -148,7 +149,7 @@ def test_obs2_service_alarms_notify_the_encrypted_alarm_topic(production: Synthe
     """OBS-2: CPU and memory utilization, running tasks below the minimum, pending tasks stuck."""
     topics = production.resources("AWS::SNS::Topic")
     (alarm_topic,) = [k for k, v in topics.items() if v["Properties"].get("DisplayName") == "shop service alarms"]
-    assert topics[alarm_topic]["Properties"]["KmsMasterKeyId"] == {"Fn::GetAtt": ["Key961B73FD", "Arn"]}
+    assert topics[alarm_topic]["Properties"]["KmsMasterKeyId"] == {"Fn::GetAtt": ["MessagingKey9A79A2B1", "Arn"]}
     alarms = {
         (a["Properties"].get("Namespace"), a["Properties"]["MetricName"]): a["Properties"]
         for a in production.resources("AWS::CloudWatch::Alarm").values()

@@ -225,7 +225,12 @@ def test_iam8_scheduler_role_grants_in_one_managed_policy(scenario: Scenario) ->
     send to its DLQ; nothing inline."""
     ids = scenario.ids
     assert _scheduler_policy(scenario) == [
-        {"Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Effect": "Allow", "Resource": {"Fn::GetAtt": [ids["key"], "Arn"]}},
+        {
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+            "Condition": {"StringEquals": {"kms:ViaService": "sqs.ap-northeast-1.amazonaws.com"}},
+            "Effect": "Allow",
+            "Resource": {"Fn::GetAtt": [ids["key"], "Arn"]},
+        },
         {
             "Action": "iam:PassRole",
             "Condition": {"StringLike": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}},
@@ -244,7 +249,7 @@ def test_iam8_scheduler_role_grants_in_one_managed_policy(scenario: Scenario) ->
 
 
 def test_scheduler_role_may_use_the_dead_letter_queue_key(scenario: Scenario) -> None:
-    """Sending to an SSE-KMS queue needs kms:GenerateDataKey and kms:Decrypt on its key."""
+    """Sending to an SSE-KMS queue needs kms:GenerateDataKey and kms:Decrypt on its key, only through SQS."""
     key_arn = {"Fn::GetAtt": [scenario.ids["key"], "Arn"]}
     granted = {
         action
@@ -283,7 +288,7 @@ def test_use3_job_without_schedule_has_no_schedule_queue_or_scheduler_role(scena
 
 
 def test_obs1_family_and_log_group(scenario: Scenario) -> None:
-    """OBS-1: family as given, log group /ecs/<family>, awslogs prefix ecs."""
+    """OBS-1: family as given, its own log group (named by CloudFormation: no name given), awslogs prefix ecs."""
     for name in ("nightly", "adhoc"):
         td = of_type(scenario.template, "AWS::ECS::TaskDefinition")[scenario.ids[f"{name}.td"]]["Properties"]
         assert td["Family"] == name
@@ -291,7 +296,7 @@ def test_obs1_family_and_log_group(scenario: Scenario) -> None:
         assert container["LogConfiguration"]["Options"]["awslogs-stream-prefix"] == "ecs"
         assert container["LogConfiguration"]["Options"]["awslogs-group"] == {"Ref": scenario.ids[f"{name}.logs"]}
         group = of_type(scenario.template, "AWS::Logs::LogGroup")[scenario.ids[f"{name}.logs"]]["Properties"]
-        assert group["LogGroupName"] == f"/ecs/{name}"
+        assert "LogGroupName" not in group
 
 
 def test_sec2_batch_security_group_by_default(scenario: Scenario) -> None:
@@ -309,17 +314,18 @@ def test_sec2_batch_security_group_by_default(scenario: Scenario) -> None:
 
 
 def test_cli7_run_task_command_for_fargate(scenario: Scenario) -> None:
-    """CLI-7: aws ecs run-task with the cluster, the family, --count 2, --launch-type FARGATE, the batch
+    """CLI-7: aws ecs run-task with the cluster, the deployed revision, --count 2, --launch-type FARGATE, the batch
     subnets and security group, no public IP, tagged."""
     command = scenario.commands["adhoc"]
     assert join_text(command) == (
-        "aws ecs run-task --cluster <token> --task-definition adhoc --count 2 --launch-type FARGATE"
+        "aws ecs run-task --cluster <token> --task-definition <token> --count 2 --launch-type FARGATE"
         ' --network-configuration "awsvpcConfiguration={subnets=[<token>],securityGroups=[<token>],assignPublicIp=DISABLED}"'
         " --propagate-tags TASK_DEFINITION --tags key=Name,value=adhoc-manual"
     )
     tokens = [p for p in command["Fn::Join"][1] if not isinstance(p, str)]
     assert tokens == [
         {"Ref": scenario.ids["cluster"]},
+        {"Ref": scenario.ids["adhoc.td"]},  # the revision deployed, not the family's latest
         {"Fn::Join": [",", scenario.batch_subnets]},
         {"Fn::GetAtt": [scenario.ids["adhoc.sg"], "GroupId"]},
     ]
@@ -331,7 +337,7 @@ def test_cli7_run_task_command_for_fargate_spot(scenario: Scenario) -> None:
     assert " --count 3 --capacity-provider-strategy capacityProvider=FARGATE_SPOT,weight=1 " in text
     assert "--launch-type" not in text
     assert "assignPublicIp=DISABLED" in text
-    assert "--task-definition nightly " in text
+    assert "--task-definition <token> " in text  # the deployed revision's ARN
 
 
 # --- failing cases ----------------------------------------------------------------------------

@@ -147,9 +147,10 @@ def test_server_access_log_bucket_is_terminal_and_accepts_only_s3_logging_of_its
 
 
 def test_buckets_are_retained_when_the_stack_is_deleted(scenario: Scenario) -> None:
+    """Kept on delete and replace; removed when their first creation fails and rolls back (empty then)."""
     for bucket_id in _all(scenario):
         bucket = _bucket(scenario, bucket_id)
-        assert (bucket["DeletionPolicy"], bucket["UpdateReplacePolicy"]) == ("Retain", "Retain")
+        assert (bucket["DeletionPolicy"], bucket["UpdateReplacePolicy"]) == ("RetainExceptOnCreate", "Retain")
 
 
 def test_no_auto_delete_custom_resource_and_no_physical_names(scenario: Scenario) -> None:

@@ -178,7 +178,10 @@ def test_iam8_flow_log_role_grants_are_in_a_managed_policy(scenario: Scenario) -
             "Action": "sts:AssumeRole",
             "Effect": "Allow",
             "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
-            "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT}},
+            "Condition": {
+                "StringEquals": {"aws:SourceAccount": ACCOUNT},
+                "ArnLike": {"aws:SourceArn": f"arn:aws:ec2:ap-northeast-1:{ACCOUNT}:vpc-flow-log/*"},
+            },
         }
     ]
     assert "ManagedPolicyArns" not in role["Properties"] and "Policies" not in role["Properties"]

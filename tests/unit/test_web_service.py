@@ -109,6 +109,7 @@ def scenario() -> Scenario:
                 load_balancer=https_lb,
                 service_name="api-service",
                 family="api",
+                log_group_name="/ecs/shop/dev/api",
                 desired_count=4,
                 target_container="api",
                 containers=[ContainerProps(name="web", image=NGINX, port=80), ContainerProps(name="api", image=NGINX, port=9000)],
@@ -330,9 +331,9 @@ def test_without_a_name_cloudformation_names_the_service(scenario: Scenario) -> 
 
 
 def test_obs1_log_group_follows_the_family(scenario: Scenario) -> None:
-    """OBS-1: family api -> /ecs/api, the service's log_group attribute."""
+    """OBS-1: the log group name given (/ecs/<app>/<env>/<workload> in the platform), the service's log_group attribute."""
     groups = of_type(scenario.template, "AWS::Logs::LogGroup")
-    assert groups[scenario.ids["custom.logs"]]["Properties"]["LogGroupName"] == "/ecs/api"
+    assert groups[scenario.ids["custom.logs"]]["Properties"]["LogGroupName"] == "/ecs/shop/dev/api"
     assert "LogGroupName" not in groups[scenario.ids["default.logs"]]["Properties"]
 
 
