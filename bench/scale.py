@@ -85,7 +85,13 @@ def spec_data(services: int) -> dict[str, Any]:
 
     data = yaml.safe_load((Path(SNAPSHOT) / "specs" / "default.yaml").read_text(encoding="utf-8"))
     template = data["services"][0]
-    data["services"] = [copy.deepcopy(template) | {"name": f"svc-{i:03d}", "family": f"task-{i:03d}"} for i in range(1, services + 1)]
+    # 15 services a stack (the spec's rule): the first 15 in the workload stack, then services-2, ...
+    data["services"] = [
+        copy.deepcopy(template)
+        | {"name": f"svc-{i:03d}", "family": f"task-{i:03d}"}
+        | ({"stack": f"services-{(i - 1) // 15 + 1}"} if i > 15 else {})
+        for i in range(1, services + 1)
+    ]
     return data
 
 

@@ -30,6 +30,10 @@ MAX_CLUSTERS_PER_REGION = 10_000
 MAX_TASKS_PROVISIONING = 500
 #: CloudFormation quota: resources per stack.
 MAX_RESOURCES_PER_STACK = 500
+#: Services one stack holds (a service is about 20 to 30 resources): easy to read and far from the quota.
+SERVICES_PER_STACK = 15
+#: Stack names the platform takes for itself.
+RESERVED_STACKS = ("network", "workloads")
 #: ALB quotas: listener rules (besides the default) and target groups per load balancer.
 MAX_RULES_PER_ALB = 100
 MAX_TARGET_GROUPS_PER_ALB = 100

@@ -137,6 +137,10 @@ class WebServiceProps(WorkloadProps):
     """Running tasks, 2 to 5,000, spread over AZs (HA-3). Default: 2."""
     target_container: str | None = None
     """Container that receives traffic. Default: the first container with a port."""
+    target_group_label: str | None = None
+    """A label in the construct IDs (so the identity) of the target groups: a new label gives new target
+    groups, which moving the service to another load balancer needs (a target group serves one load
+    balancer, and CloudFormation would attach the same one to the second). Default: none."""
     health_check: HealthCheckProps = field(default_factory=HealthCheckProps)
     """Load balancer health check (BP-2). Default: see :class:`HealthCheckProps`."""
     health_check_grace_period: Duration = Duration.seconds(60)
@@ -275,13 +279,14 @@ class WebService(TaskAccessors, Construct):
         second (alternate) target group that ECS moves the traffic to, on this rule and on the
         test listener's."""
         assert target.port is not None
-        self.target_group = self._target_group("Targets", props, target.port)
+        label = f"-{props.target_group_label}" if props.target_group_label else ""
+        self.target_group = self._target_group(f"Targets{label}", props, target.port)
         conditions = [elbv2.ListenerCondition.path_patterns(list(props.route.paths) or ["/*"])]
         if props.route.hosts:
             conditions.append(elbv2.ListenerCondition.host_headers(list(props.route.hosts)))
         listeners = {"Rule": load_balancer.listener}
         if props.deployment.shifts_traffic:
-            self.alternate_target_group = self._target_group("AlternateTargets", props, target.port)
+            self.alternate_target_group = self._target_group(f"AlternateTargets{label}", props, target.port)
             if load_balancer.test_listener is not None:
                 listeners["TestRule"] = load_balancer.test_listener
         rules = [

@@ -238,21 +238,61 @@ def alb_key(service: ServiceSpec) -> str | None:
     return f"shared:{lb.shared}" if lb.shared else f"own:{service.name}"
 
 
+#: Priority of the one rule with paths or hosts on a service's own load balancer.
+OWN_RULE_PRIORITY = 10
+
+
 def rule_priorities(spec: Spec) -> dict[str, int]:
-    """Listener rule priority of each service with a load balancer: the spec's, else 10 x its
-    position among the specific rules of its ALB, or last for a catch-all."""
+    """Listener rule priority of each service with a load balancer: the spec's; else 10 on an ALB of its
+    own, last (50000) for a catch-all. Never from a position: another service added would renumber it."""
     priorities: dict[str, int] = {}
-    positions: Counter[str] = Counter()
     for service in spec.services:
-        key, lb = alb_key(service), service.load_balancer
-        if key is None or lb is None:
+        lb = service.load_balancer
+        if lb is None:
             continue
-        if lb.paths or lb.hosts:
-            positions[key] += 1
-            priorities[service.name] = lb.priority or 10 * positions[key]
-        else:
-            priorities[service.name] = lb.priority or limits.CATCH_ALL_PRIORITY
+        specific = bool(lb.paths or lb.hosts)
+        if lb.priority is not None:
+            priorities[service.name] = lb.priority
+        elif not specific:
+            priorities[service.name] = limits.CATCH_ALL_PRIORITY
+        elif lb.shared is None:
+            priorities[service.name] = OWN_RULE_PRIORITY
+        # a specific rule on a shared ALB without a priority has none: the spec must state it
     return priorities
+
+
+def shared_rules_have_priorities(spec: Spec) -> Iterator[Issue]:
+    """A rule with paths or hosts on a shared ALB states its priority: the order of specific rules is the
+    spec author's decision, and a stable one (ecs-platform 0.1 numbered them by position)."""
+    positions: Counter[str] = Counter()
+    for i, service in enumerate(spec.services):
+        lb = service.load_balancer
+        if lb is None or lb.shared is None or not (lb.paths or lb.hosts):
+            continue
+        positions[lb.shared] += 1
+        if lb.priority is None:
+            yield (
+                f"services[{i}].load_balancer.priority",
+                f"required for a rule with paths or hosts on the shared load balancer {lb.shared!r}; allowed: 1..49999, "
+                f"unique on it (ecs-platform 0.1 gave this rule {10 * positions[lb.shared]} by its position: keep that number "
+                "to leave a deployed rule as it is)",
+            )
+
+
+def stack_placement(spec: Spec) -> Iterator[Issue]:
+    """Each stack holds at most SERVICES_PER_STACK services; the platform's own stack names are taken."""
+    per_stack: dict[str, list[int]] = {}
+    for i, service in enumerate(spec.services):
+        if service.stack in limits.RESERVED_STACKS:
+            yield f"services[{i}].stack", f"{service.stack!r} is the platform's own stack; allowed: another name"
+        per_stack.setdefault(service.stack or "workloads", []).append(i)
+    for stack, members in per_stack.items():
+        for i in members[limits.SERVICES_PER_STACK :]:
+            yield (
+                f"services[{i}].stack",
+                f"the {stack!r} stack already holds {limits.SERVICES_PER_STACK} services; allowed: at most "
+                f"{limits.SERVICES_PER_STACK} a stack: name another stack here, e.g. stack: {stack}-2",
+            )
 
 
 def listener_rules(spec: Spec) -> Iterator[Issue]:
@@ -281,6 +321,8 @@ def listener_rules(spec: Spec) -> Iterator[Issue]:
                         f"path {pattern!r} on {where} is already routed to service {other!r} on this load balancer; "
                         "allowed: a path or host no other service of the load balancer uses",
                     )
+        if service.name not in priorities:
+            continue  # a shared rule without its required priority: shared_rules_have_priorities says so
         other = taken.setdefault((key, priorities[service.name]), service.name)
         if other != service.name:
             yield (
@@ -494,6 +536,7 @@ CHECKS: tuple[Check, ...] = (
     https_has_certificate,
     web_acl_in_region,
     shared_load_balancers,
+    shared_rules_have_priorities,
     listener_rules,
     alb_quotas,
     deployment_strategy,
@@ -501,6 +544,7 @@ CHECKS: tuple[Check, ...] = (
     supervised_jobs,
     capacity_strategy,
     service_scaling,
+    stack_placement,
     worker_scaling,
     access_resources,
     permissions_boundary,

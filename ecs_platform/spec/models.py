@@ -319,9 +319,16 @@ class LoadBalancerSpec(AlbSpec):
     )
     priority: Annotated[int, *_rule(limits.RULE_PRIORITY)] | None = Field(
         default=None,
-        description="Listener rule priority (lower is evaluated first). Default: 10 x the service's position among the ALB's services.",
+        description="Listener rule priority (lower is evaluated first), unique on the load balancer. Required for a rule with "
+        "paths or hosts on a shared load balancer (a default from the service's position would change when another "
+        "service is added). Default: 10 for paths or hosts on the service's own load balancer; 50000 (last) for a catch-all.",
     )
     container: Name | None = Field(default=None, description="Container receiving traffic. Default: the first container with a port.")
+    target_groups: Name | None = Field(
+        default=None,
+        description="A label in the identity of the service's target groups. Give a new one when the service moves to "
+        "another load balancer: a target group cannot serve two, so the service gets new ones there. Default: none.",
+    )
 
 
 class DeploymentSpec(_Model):
@@ -443,6 +450,12 @@ class ServiceSpec(_WorkloadSpec):
         default_factory=list, description="Capacity provider strategy (ARCH-3). Default: [] (launch type FARGATE)."
     )
     scaling: ScalingSpec = Field(default_factory=ScalingSpec, description="Service Auto Scaling. Default: desired_count..2x on CPU 60 %.")
+    stack: Name | None = Field(
+        default=None,
+        description="The stack the service lives in: <app>-<env>-<stack>, shared by the services that name it. It changes only "
+        "when this does (CloudFormation then creates the service anew there), never because others are added or removed. "
+        f"At most {limits.SERVICES_PER_STACK} services a stack. Default: the workload stack.",
+    )
 
     @property
     def scaling_range(self) -> tuple[int, int]:

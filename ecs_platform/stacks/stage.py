@@ -9,16 +9,12 @@ from constructs import Construct, IConstruct, IValidation
 
 from ecs_platform.context import availability_zones_context
 from ecs_platform.limits import MAX_RESOURCES_PER_STACK
+from ecs_platform.outputs import output_prefix
 from ecs_platform.spec.models import Spec
 from ecs_platform.stacks.network_stack import NetworkStack
 from ecs_platform.stacks.services_stack import ServicesStack
 from ecs_platform.stacks.translate import Translation
 from ecs_platform.stacks.workload_stack import WorkloadStack
-
-#: Services per stack: a stack of many small services stays easy to read and deploy.
-SERVICES_PER_STACK = 15
-#: Resources a stack is filled to; CloudFormation allows 500 (limits.MAX_RESOURCES_PER_STACK).
-RESOURCE_BUDGET = 450
 
 
 def _resources(scope: IConstruct | None) -> int:
@@ -38,7 +34,10 @@ class _ResourceLimit:
         count = _resources(self._stack)
         if count <= MAX_RESOURCES_PER_STACK:
             return []
-        return [f"{self._stack.stack_name} has {count} resources; allowed: at most {MAX_RESOURCES_PER_STACK} per stack (CloudFormation)"]
+        return [
+            f"{self._stack.stack_name} has {count} resources; allowed: at most {MAX_RESOURCES_PER_STACK} per stack (CloudFormation): "
+            "give some of its services a stack of their own (stack: <name> in the spec)"
+        ]
 
 
 class PlatformStage(Stage):
@@ -70,37 +69,27 @@ class PlatformStage(Stage):
             description=f"{label}: ECS cluster, services and jobs",
             termination_protection=t.production,
         )
-        # Services fill the workload stack, then further stacks that import the cluster, key,
-        # namespace, shared load balancers and topics from it: at most SERVICES_PER_STACK each,
-        # and never past RESOURCE_BUDGET (the largest service so far must still fit).
+        # Each service lives in the stack its spec names (the workload stack by default): never one
+        # chosen by its position, so adding or removing another service moves nothing.
         self.service_stacks: list[ServicesStack] = []
-        stack: WorkloadStack | ServicesStack = self.workload_stack
-        count, largest = _resources(stack), 0
-        names: list[str] = []
-        for name in t.services:
-            if len(names) == SERVICES_PER_STACK or count + largest > RESOURCE_BUDGET:
-                if stack is not self.workload_stack:
-                    stack.template_options.description = f"{label}: services {', '.join(names)}"[:1024]
-                number = len(self.service_stacks) + 2
-                stack = ServicesStack(
-                    self,
-                    f"Services{number}",
-                    translation=t,
-                    network=self.network_stack.network,
-                    platform=self.workload_stack.platform,
-                    shared_load_balancers=self.workload_stack.shared_load_balancers,
-                    stack_name=f"{t.name_prefix}-services-{number}",
-                    termination_protection=t.production,
-                )
-                self.service_stacks.append(stack)
-                count, names = 0, []
-            built = stack.add_service(name)
-            # Rules that CDK places beside the load balancer's group are not counted: the budget's margin covers them.
-            size = _resources(built.node.scope)
-            count, largest = count + size, max(largest, size)
-            names.append(name)
-        if stack is not self.workload_stack:
-            stack.template_options.description = f"{label}: services {', '.join(names)}"[:1024]
+        for name in t.service_stacks.get(None, []):
+            self.workload_stack.add_service(name)
+        for group in sorted(g for g in t.service_stacks if g is not None):
+            names = t.service_stacks[group]
+            stack = ServicesStack(
+                self,
+                output_prefix(group),  # services-2 -> Services2, as ecs-platform 0.1 named its second stack
+                translation=t,
+                network=self.network_stack.network,
+                platform=self.workload_stack.platform,
+                shared_load_balancers=self.workload_stack.shared_load_balancers,
+                stack_name=f"{t.name_prefix}-{group}",
+                description=f"{label}: services {', '.join(names)}"[:1024],
+                termination_protection=t.production,
+            )
+            for name in names:
+                stack.add_service(name)
+            self.service_stacks.append(stack)
         for each in self.stacks:
             each.node.add_validation(_ResourceLimit(each))
             if t.permissions_boundary:

@@ -100,6 +100,10 @@ class Translation:
         self.tags: Mapping[str, str] = dict(spec.tags)
         """Tags of every resource (besides App and Environment)."""
         self.services = [s.name for s in spec.services]
+        self.service_stacks: dict[str | None, list[str]] = {}
+        """The services of each stack, by the spec's ``stack`` (None: the workload stack)."""
+        for service in spec.services:
+            self.service_stacks.setdefault(service.stack, []).append(service.name)
         self.jobs = [j.name for j in spec.jobs]
         self.workers = [w.name for w in spec.workers]
         self.shared_load_balancers = [lb.name for lb in spec.load_balancers]
@@ -231,6 +235,7 @@ class Translation:
             service_name=name,
             desired_count=spec.desired_count,
             target_container=lb.container if lb else None,
+            target_group_label=lb.target_groups if lb else None,
             health_check=HealthCheckProps(
                 **_given(
                     path=hc.path,

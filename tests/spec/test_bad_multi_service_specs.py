@@ -73,7 +73,6 @@ CASES: dict[str, Bad] = {
         f"{API}.load_balancer",
         r"path '/\*' on any host is already routed to service 'storefront'",
         r"allowed: a path or host",
-        issues=2,  # ... and both take the catch-all priority
     ),
     "arch4_duplicate_priority": Bad(
         lambda d: (_lb("api", priority=7)(d), _lb("search", priority=7)(d)),
@@ -114,13 +113,38 @@ CASES: dict[str, Bad] = {
     ),
     "lim_too_many_target_groups_on_one_alb": Bad(
         lambda d: d["services"].extend(
-            {**copy.deepcopy(d["services"][1]), "name": f"api{i}", "load_balancer": {"shared": "edge", "paths": [f"/v{i}/*"]}}
+            {
+                **copy.deepcopy(d["services"][1]),
+                "name": f"api{i}",
+                "load_balancer": {"shared": "edge", "paths": [f"/v{i}/*"], "priority": 100 + i},
+                "stack": f"api-{i // 15}",
+            }
             for i in range(48)
         ),
         "load_balancers[0]",
         r"51 services need 102 target groups",
         r"allowed: at most 100 per load balancer",
         issues=2,  # ... and 102 listener rules (production and test)
+    ),
+    "arch4_shared_rule_without_a_priority": Bad(
+        lambda d: svc("search")(d)["load_balancer"].pop("priority"),
+        f"{SEARCH}.load_balancer.priority",
+        r"required for a rule with paths or hosts on the shared load balancer 'edge'",
+        r"allowed: 1\.\.49999, unique on it \(ecs-platform 0\.1 gave this rule 20 by its position",
+    ),
+    "use2_sixteen_services_in_one_stack": Bad(
+        lambda d: d["services"].extend(
+            {**copy.deepcopy(d["services"][3]), "name": f"extra{i}", "connect": {"name": f"extra{i}"}} for i in range(11)
+        ),
+        "services[15].stack",
+        r"the 'workloads' stack already holds 15 services",
+        r"allowed: at most 15 a stack: name another stack here, e\.g\. stack: workloads-2",
+    ),
+    "use2_a_stack_named_like_the_platforms_own": Bad(
+        _update(svc("orders"), stack="network"),
+        f"{ORDERS}.stack",
+        r"'network' is the platform's own stack",
+        r"allowed: another name",
     ),
     "arch4_test_listener_on_a_production_port": Bad(
         _update(edge, test_listener_port=443),
@@ -222,15 +246,20 @@ def test_the_services_spec_itself_is_valid() -> None:
     assert [s.load_balancer is None for s in spec.services] == [False, False, False, True, True]
 
 
-def test_arch4_rule_priorities_specific_rules_first_catch_all_last() -> None:
-    """Specific rules get 10, 20, ... in spec order on their ALB; a catch-all is evaluated last;
-    a priority the spec gives is kept."""
+def test_arch4_rule_priorities_as_the_spec_states_catch_all_last() -> None:
+    """Specific rules on a shared ALB have the priority the spec states (10, 20 in the example); a catch-all
+    is evaluated last; adding a service before them changes no other service's priority."""
     spec = parse_spec(services_spec())
     assert rule_priorities(spec) == {"storefront": CATCH_ALL_PRIORITY, "api": 10, "search": 20}
 
     data = services_spec()
     _lb("search", priority=5)(data)
     assert rule_priorities(parse_spec(data))["search"] == 5
+
+    data = services_spec()
+    first = {**copy.deepcopy(data["services"][1]), "name": "first", "load_balancer": {"shared": "edge", "paths": ["/f/*"], "priority": 5}}
+    data["services"].insert(0, first)
+    assert rule_priorities(parse_spec(data)) == {"first": 5, "storefront": CATCH_ALL_PRIORITY, "api": 10, "search": 20}
 
 
 def test_arch4_same_path_on_different_hosts_is_no_collision() -> None:

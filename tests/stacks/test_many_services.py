@@ -1,5 +1,5 @@
 """USE-2: many services, each with its own task definition, roles, scaling and deployment
-settings; stacks split so that none nears CloudFormation's 500-resource limit."""
+settings; in the stacks their specs name, so that none nears CloudFormation's 500-resource limit."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import pytest
 import yaml
 from aws_cdk import App, CfnWaitConditionHandle, Stack
 
-from ecs_platform.limits import MAX_RESOURCES_PER_STACK
+from ecs_platform.limits import MAX_RESOURCES_PER_STACK, SERVICES_PER_STACK
 from ecs_platform.spec import parse_spec
-from ecs_platform.stacks.stage import RESOURCE_BUDGET, SERVICES_PER_STACK, _ResourceLimit
+from ecs_platform.stacks.stage import _ResourceLimit
 from tests.conftest import SPECS, Synthesized, synthesize
 
 COUNT = SERVICES_PER_STACK + 2
@@ -23,7 +23,10 @@ COUNT = SERVICES_PER_STACK + 2
 def many(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     data: dict[str, Any] = yaml.safe_load((SPECS / "default.yaml").read_text())
     template = data["services"][0]
-    data["services"] = [{**copy.deepcopy(template), "name": f"svc{i}", "family": f"svc{i}"} for i in range(COUNT)]
+    data["services"] = [
+        {**copy.deepcopy(template), "name": f"svc{i}", "family": f"svc{i}", **({"stack": "services-2"} if i >= SERVICES_PER_STACK else {})}
+        for i in range(COUNT)
+    ]
     data["jobs"] = []
     return synthesize(parse_spec(data), tmp_path_factory.mktemp("many"))  # cdk-nag on: it must stay clean
 
@@ -34,7 +37,7 @@ def _templates(many: Synthesized) -> dict[str, dict[str, Any]]:
     return {stack.stack_name: Template.from_stack(stack).to_json() for stack in many.stage.stacks}
 
 
-def test_use2_services_are_split_into_stacks_under_the_limit(many: Synthesized) -> None:
+def test_use2_services_live_in_the_stacks_their_specs_name(many: Synthesized) -> None:
     templates = _templates(many)
     assert sorted(templates) == ["my-app-dev-network", "my-app-dev-services-2", "my-app-dev-workloads"]
     assert all(len(t["Resources"]) < 400 for t in templates.values()), {k: len(t["Resources"]) for k, t in templates.items()}
@@ -66,10 +69,9 @@ def test_the_example_specs_stay_in_two_stacks() -> None:
         assert len(spec.get("services", [])) <= SERVICES_PER_STACK, path.name
 
 
-@pytest.fixture(scope="module")
-def heavy(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
-    """15 of the largest services there are: each with an ALB of its own (HTTPS, test listener), blue/green,
-    Service Connect and three scaling metrics: 15 of them would not fit in one stack."""
+def _heavy(stacks: list[str | None]) -> dict[str, Any]:
+    """Large services (an ALB of their own with HTTPS and a test listener, blue/green, Service Connect,
+    three scaling metrics), one per entry of ``stacks``, in that stack."""
     data: dict[str, Any] = yaml.safe_load((SPECS / "services.yaml").read_text())
     template = data["services"][1]  # api: canary with request scaling
     lb = {k: v for k, v in data["load_balancers"][0].items() if k != "name"}
@@ -81,20 +83,27 @@ def heavy(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
             "load_balancer": lb,
             "deployment": {"strategy": "blue_green"},
             "scaling": {"max_count": 10, "cpu_percent": 60, "memory_percent": 70, "requests_per_task": 500},
+            **({"stack": stack} if stack else {}),
         }
-        for i in range(SERVICES_PER_STACK)
+        for i, stack in enumerate(stacks)
     ]
-    return synthesize(parse_spec(data), tmp_path_factory.mktemp("heavy"))
+    return data
 
 
-def test_use2_large_services_split_by_resource_count_not_only_by_number(heavy: Synthesized) -> None:
-    """USE-2: the split also keeps each stack under RESOURCE_BUDGET (so under CloudFormation's 500)."""
-    templates = _templates(heavy)
-    counts = {name: len(t["Resources"]) for name, t in templates.items()}
-    assert "market-staging-services-2" in counts, counts
-    assert all(count <= RESOURCE_BUDGET for count in counts.values()), counts
-    services = sum(1 for t in templates.values() for r in t["Resources"].values() if r["Type"] == "AWS::ECS::Service")
-    assert services == SERVICES_PER_STACK
+def test_use2_fifteen_of_the_largest_services_fit_in_one_stack(tmp_path: Path) -> None:
+    """The spec's 15-services-a-stack rule keeps a stack under CloudFormation's 500 resources even when
+    every service is as large as the platform makes one."""
+    heavy = synthesize(parse_spec(_heavy([None] * SERVICES_PER_STACK)), tmp_path)
+    counts = {name: len(t["Resources"]) for name, t in _templates(heavy).items()}
+    assert counts["market-staging-workloads"] <= MAX_RESOURCES_PER_STACK, counts
+
+
+def test_use2_large_services_fit_when_the_spec_splits_them(tmp_path: Path) -> None:
+    """USE-2: the same 15 services, 8 in the workload stack and 7 in a stack of their own: both under 500."""
+    heavy = synthesize(parse_spec(_heavy([None] * 8 + ["big"] * 7)), tmp_path)
+    counts = {name: len(t["Resources"]) for name, t in _templates(heavy).items()}
+    assert set(counts) == {"market-staging-network", "market-staging-workloads", "market-staging-big"}
+    assert all(count <= MAX_RESOURCES_PER_STACK for count in counts.values()), counts
 
 
 def test_a_stack_over_500_resources_fails_synthesis_with_the_count() -> None:
@@ -102,4 +111,7 @@ def test_a_stack_over_500_resources_fails_synthesis_with_the_count() -> None:
     stack = Stack(App(), "Big", stack_name="too-big")
     for i in range(MAX_RESOURCES_PER_STACK + 1):
         CfnWaitConditionHandle(stack, f"H{i}")
-    assert _ResourceLimit(stack).validate() == ["too-big has 501 resources; allowed: at most 500 per stack (CloudFormation)"]
+    assert _ResourceLimit(stack).validate() == [
+        "too-big has 501 resources; allowed: at most 500 per stack (CloudFormation): "
+        "give some of its services a stack of their own (stack: <name> in the spec)"
+    ]
