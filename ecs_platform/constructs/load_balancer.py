@@ -156,6 +156,17 @@ class LoadBalancer(Construct):
                 target=route53.RecordTarget.from_alias(route53_targets.LoadBalancerTarget(self.load_balancer)),
             )
 
+    @property
+    def shared_values(self) -> list[str]:
+        """What services in other stacks use of a shared load balancer: its listeners (their rules), its
+        DNS name (their URLs) and its security group (their ingress)."""
+        listeners = [self.listener, *([self.test_listener] if self.test_listener else [])]
+        return [
+            *(listener.listener_arn for listener in listeners),
+            self.load_balancer.load_balancer_dns_name,
+            self.security_group.security_group_id,
+        ]
+
     def url(self, hosts: Sequence[str] = (), paths: Sequence[str] = ()) -> str:
         """Where requests for ``hosts`` and ``paths`` reach: the first literal host (else the load
         balancer's DNS name) and the literal start of the first path."""

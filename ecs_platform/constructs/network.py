@@ -116,6 +116,12 @@ class Network(Construct):
         )
 
     @property
+    def shared_values(self) -> list[str]:
+        """What other stacks may use of the network: the VPC and every subnet (see :meth:`WorkloadPlatform.shared_values`)."""
+        subnets = [*self.vpc.public_subnets, *self.vpc.private_subnets]
+        return [self.vpc.vpc_id, *(subnet.subnet_id for subnet in subnets)]
+
+    @property
     def public_subnets(self) -> ec2.SubnetSelection:
         """Subnets for internet-facing load balancers."""
         return ec2.SubnetSelection(subnet_group_name=PUBLIC_SUBNETS)

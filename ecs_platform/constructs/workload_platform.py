@@ -145,6 +145,23 @@ class WorkloadPlatform(Construct):
         )
         """Service alarms notify this topic (OBS-2)."""
 
+    @property
+    def shared_values(self) -> list[str]:
+        """What the workloads of other stacks may use of the platform. Their stack exports each of these
+        whether or not another stack imports it today: CloudFormation refuses to remove an export
+        while a deployed stack imports it, and deploys the exporting stack first."""
+        values = [self.cluster.cluster_name, self.cluster.cluster_arn, self.key.key_arn, self.messaging_key.key_arn]
+        for topic in (self.alarm_topic, self.job_failure_topic):
+            if topic is not None:
+                values.append(topic.topic_arn)
+        if self.exec_log_group is not None and self.exec_key is not None:
+            values += [self.exec_log_group.log_group_arn, self.exec_key.key_arn]
+        if self.namespace is not None and self.service_connect_clients is not None:
+            values += [self.namespace.namespace_arn, self.service_connect_clients.security_group_id]
+        if self.load_balancer_logs is not None:
+            values += [self.load_balancer_logs.access_logs.bucket_name, self.load_balancer_logs.access_logs.bucket_arn]
+        return values
+
     def _topic(self, props: WorkloadPlatformProps, display_name: str) -> NotificationTopicProps:
         # Retained in production with their subscriptions, also when a change replaces them.
         retain = props.removal_policy != RemovalPolicy.DESTROY

@@ -14,3 +14,5 @@ class NetworkStack(Stack):
     def __init__(self, scope: Construct, construct_id: str, *, props: NetworkProps, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.network = Network(self, "Network", props=props)
+        for value in self.network.shared_values:
+            self.export_value(value)  # exported whether or not a stack imports it today (see WorkloadStack)

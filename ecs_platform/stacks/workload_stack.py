@@ -37,6 +37,12 @@ class WorkloadStack(ServiceHost):
             load_balancer = build_load_balancer(scope, translation.shared_load_balancer(scope, name, network, self.platform))
             output(self, f"{output_prefix(name)}LoadBalancerUrl", load_balancer.url(), f"shared load balancer {name}")
             self.shared_load_balancers[name] = load_balancer
+        # Exported whether or not a services stack imports them today: CloudFormation deploys this
+        # stack first and refuses to drop an export another deployed stack still imports, so an
+        # export that came and went with its users would block ordinary edits.
+        shared = [*self.platform.shared_values, *(v for lb in self.shared_load_balancers.values() for v in lb.shared_values)]
+        for value in shared:
+            self.export_value(value)
         self.jobs = {name: self._job(name) for name in translation.jobs}
         self.workers = {name: self._worker(name) for name in translation.workers}
 
