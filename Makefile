@@ -81,8 +81,10 @@ access-report: synth ## per workload: role -> actions -> resources
 diff: setup ## compare SPEC with what is deployed (AWS credentials)
 	$(CDK) diff -c spec=$(SPEC) $(STACKS)
 
-deploy: setup ## deploy SPEC, independent stacks at once (AWS credentials)
-	$(CDK) deploy -c spec=$(SPEC) --require-approval broadening --concurrency $(CONCURRENCY) $(STACKS)
+# Synthesize (cdk-nag gate), compare with what is deployed (ecs-platform preflight), then deploy that very assembly.
+deploy: synth ## deploy SPEC after a preflight against what is deployed; independent stacks at once (AWS credentials)
+	python -m ecs_platform.cli preflight cdk.out
+	$(CDK) deploy --app cdk.out --require-approval broadening --concurrency $(CONCURRENCY) $(STACKS)
 
 schema: $(SYNTH_STAMP) ## regenerate specs/spec.schema.json from the models
 	python -m ecs_platform.spec.schema specs/spec.schema.json

@@ -1,6 +1,7 @@
 """The ``ecs-platform`` command: operations on a deployed platform.
 
 ecs-platform run-task JOB [--count N] [--wait] [--stack STACK | --spec PATH] [--region R] [--timeout SECONDS]
+ecs-platform preflight [ASSEMBLY] [--region R]
 
 Nothing here imports CDK (or Node): the commands talk to AWS through boto3 only, and start
 fast. Each subcommand lives in its own module, imported only when it runs.
@@ -14,6 +15,7 @@ from collections.abc import Sequence
 #: subcommand -> (module, one-line description)
 COMMANDS: dict[str, tuple[str, str]] = {
     "run-task": ("ecs_platform.cli.run_task", "start a deployed batch job on demand, optionally wait for its exit codes"),
+    "preflight": ("ecs_platform.cli.preflight", "compare a synthesized assembly with what is deployed: refuse what would fail or harm it"),
 }
 
 

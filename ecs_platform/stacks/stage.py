@@ -52,11 +52,15 @@ class PlatformStage(Stage):
             for context_key, zones in availability_zones_context(t.account, t.region, t.availability_zones).items():
                 self.node.set_context(context_key, zones)
         label = f"{t.app} ({t.environment})"
+        # The stacks' own tags (with @aws-cdk/core:explicitStackTags, Tags.of() tags only the resources):
+        # `ecs-platform preflight` finds the deployed stacks of this app and environment by them.
+        stack_tags = {"App": t.app, "Environment": t.environment}
         self.network_stack = NetworkStack(
             self,
             "Network",
             props=t.network(),
             stack_name=f"{t.name_prefix}-network",
+            tags=stack_tags,
             description=f"{label}: VPC, subnets, flow logs",
             termination_protection=t.production,
         )
@@ -66,6 +70,7 @@ class PlatformStage(Stage):
             translation=t,
             network=self.network_stack.network,
             stack_name=f"{t.name_prefix}-workloads",
+            tags=stack_tags,
             description=f"{label}: ECS cluster, services and jobs",
             termination_protection=t.production,
         )
@@ -84,6 +89,7 @@ class PlatformStage(Stage):
                 platform=self.workload_stack.platform,
                 shared_load_balancers=self.workload_stack.shared_load_balancers,
                 stack_name=f"{t.name_prefix}-{group}",
+                tags=stack_tags,
                 description=f"{label}: services {', '.join(names)}"[:1024],
                 termination_protection=t.production,
             )

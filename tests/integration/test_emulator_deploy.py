@@ -10,13 +10,18 @@ turns the mark into a failure to remove).
 
 from __future__ import annotations
 
+import copy
+import io
 import re
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+import yaml
 
-from tests.conftest import Synthesized
+from ecs_platform.cli.preflight import preflight, read_assembly
+from ecs_platform.spec import parse_spec
+from tests.conftest import SPECS, Synthesized, synthesize
 from tests.integration.emulator import Emulator
 
 pytestmark = pytest.mark.integration
@@ -261,6 +266,32 @@ def test_sec1_run_task_lands_in_a_batch_subnet(emulator: Emulator, workloads: di
     started = _run_job(emulator, workloads)
     details = {d["name"]: d["value"] for d in started["task"]["attachments"][0]["details"]}
     assert details["subnetId"] in started["subnets"]
+
+
+def test_preflight_finds_the_deployed_stacks_and_nothing_in_their_way(
+    emulator: Emulator, outputs: dict[str, dict[str, str]], synth: Callable[[str], Synthesized]
+) -> None:
+    """The deployed stacks carry App and Environment tags; the same assembly again has nothing in the way."""
+    out = io.StringIO()
+    status = preflight(read_assembly(synth("default").outdir), lambda service, region: emulator.client(service), out)
+    assert status == 0, out.getvalue()
+    assert out.getvalue().splitlines() == ["preflight: my-app dev: 2 stack(s) to deploy, 2 deployed", "preflight: nothing in the way"]
+
+
+def test_preflight_refuses_a_retained_log_group_in_the_way(
+    emulator: Emulator, outputs: dict[str, dict[str, str]], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """A job added under the name of one whose retained log group remains: CloudFormation's create would fail."""
+    data = yaml.safe_load((SPECS / "default.yaml").read_text(encoding="utf-8"))
+    data["jobs"].append({**copy.deepcopy(data["jobs"][0]), "name": "old-report", "family": "old-report"})
+    assembly = synthesize(parse_spec(data), tmp_path_factory.mktemp("preflight")).outdir
+    emulator.client("logs").create_log_group(logGroupName="/ecs/my-app/dev/old-report")
+    out = io.StringIO()
+
+    status = preflight(read_assembly(assembly), lambda service, region: emulator.client(service), out)
+
+    assert status == 1
+    assert "log group /ecs/my-app/dev/old-report of my-app-dev-workloads exists already, outside these stacks" in out.getvalue()
 
 
 @moto_gap(reason="moto cannot delete these stacks: an IAM role with an attached managed policy fails to delete")
