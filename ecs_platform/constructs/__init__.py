@@ -16,6 +16,7 @@ from ecs_platform.constructs.fargate_task import ContainerProps, DeploymentProps
 from ecs_platform.constructs.load_balancer import LoadBalancer, LoadBalancerProps
 from ecs_platform.constructs.log_buckets import LogBuckets, LogBucketsProps
 from ecs_platform.constructs.network import Network, NetworkProps
+from ecs_platform.constructs.notification_topic import NotificationTopic, NotificationTopicProps
 from ecs_platform.constructs.queue_worker import QueueWorker, QueueWorkerProps
 from ecs_platform.constructs.scoped_role import RESOURCE_WILDCARD_ONLY, EcsTaskRoleProps, EcsTasksRole, ScopedRole, ScopedRoleProps
 from ecs_platform.constructs.security_groups import (
@@ -23,9 +24,11 @@ from ecs_platform.constructs.security_groups import (
     LoadBalancerSecurityGroup,
     LoadBalancerSecurityGroupProps,
     SecurityGroupProps,
+    ServiceConnectCallerSecurityGroup,
     ServiceConnectClientsSecurityGroup,
     WebTaskSecurityGroup,
 )
+from ecs_platform.constructs.service_connect_tls import ServiceConnectTls, ServiceConnectTlsProps
 from ecs_platform.constructs.source_conditions import NO_SOURCE_CONDITION, SOURCE_ARNS, SourceConditions, service_principal
 from ecs_platform.constructs.task_role import TaskRole
 from ecs_platform.constructs.web_service import (
@@ -73,6 +76,8 @@ __all__ = [
     "LogBucketsProps",
     "Network",
     "NetworkProps",
+    "NotificationTopic",
+    "NotificationTopicProps",
     "QueueWorker",
     "QueueWorkerProps",
     "RouteProps",
@@ -80,8 +85,11 @@ __all__ = [
     "ScopedRole",
     "ScopedRoleProps",
     "SecurityGroupProps",
+    "ServiceConnectCallerSecurityGroup",
     "ServiceConnectClientsSecurityGroup",
     "ServiceConnectProps",
+    "ServiceConnectTls",
+    "ServiceConnectTlsProps",
     "ServiceScalingProps",
     "SourceConditions",
     "TaskRole",

@@ -3,8 +3,8 @@ explicit egress (CLI-1).
 
 - load balancer: inbound 80 and 443 only (and a test listener's port from the VPC, when a
   deployment strategy asks for one); outbound only to its targets (added by the listener's wiring);
-- web tasks: inbound only from the load balancer, and from Service Connect clients, on the
-  container port; outbound all;
+- web tasks: inbound only from the load balancer, and from the Service Connect callers the
+  server names, on the container port; outbound all;
 - batch tasks: no inbound at all; outbound tcp/443 only.
 """
 
@@ -98,10 +98,26 @@ class BatchSecurityGroup(_NamedGroup):
         self.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to AWS APIs and registries")
 
 
+class ServiceConnectCallerSecurityGroup(_NamedGroup):
+    """A service's identity as a Service Connect caller (ARCH-7, SEC-2): the caller's tasks carry it,
+    and each server that names the caller admits it on its own port. No rule of its own: egress is
+    the caller's own group's (web tasks: all)."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, props: SecurityGroupProps) -> None:
+        super().__init__(
+            scope,
+            construct_id,
+            props=props,
+            allow_all_outbound=False,
+            description="Service Connect caller: the servers that name it allow their port from this group (ARCH-7)",
+        )
+
+
 class ServiceConnectClientsSecurityGroup(_NamedGroup):
-    """Membership of a Service Connect namespace (ARCH-7): every service of the namespace carries
-    it, and each server lets it in on its own port only. No rule of its own: egress is the
-    member's own group's (web tasks: all)."""
+    """Deprecated since 0.2, without members or rules: every member of a namespace carried it and every
+    server admitted it (a flat mesh). Use :class:`ServiceConnectCallerSecurityGroup`. :class:`WorkloadPlatform`
+    keeps it, unchanged, for one release: services stacks deployed by 0.1 import it, and CloudFormation
+    refuses to remove an export in use."""
 
     def __init__(self, scope: Construct, construct_id: str, *, props: SecurityGroupProps) -> None:
         super().__init__(

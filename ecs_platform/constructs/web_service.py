@@ -106,12 +106,18 @@ class RouteProps:
 @dataclass(frozen=True, kw_only=True)
 class ServiceConnectProps:
     """Membership of a Service Connect namespace (ARCH-7): the service calls others by name, and
-    serves its traffic container's port as ``http://<dns_name>:<port>``."""
+    serves its traffic container's port as ``http://<dns_name>:<port>`` to the ``callers`` only."""
 
     namespace: cloudmap.INamespace
     """The namespace (an HTTP namespace, e.g. the cluster's default)."""
-    clients: ec2.ISecurityGroup
-    """The group every member of the namespace carries; servers let it in on their port."""
+    callers: Sequence[ec2.ISecurityGroup] = ()
+    """The caller groups (``caller_group`` of other services) let in on the served port. Default: none;
+    a load balancer admits itself through its listener."""
+    caller_group: ec2.ISecurityGroup | None = None
+    """This service's identity as a caller: its tasks carry the group, servers that list it admit it.
+    Default: none (the service calls no other through Service Connect)."""
+    tls: ecs.ServiceConnectTlsConfiguration | None = None
+    """TLS for the served port (see :class:`ServiceConnectTls`). Default: none (plaintext inside the VPC)."""
     dns_name: str | None = None
     """Name clients call. Default: ``service_name``, else the serving container's name."""
     per_request_timeout: Duration | None = None
@@ -208,12 +214,12 @@ class WebService(TaskAccessors, Construct):
         )
         cfn_service = self.service.node.default_child
         assert isinstance(cfn_service, ecs.CfnService)
-        if connect is not None:
-            # The tasks carry the namespace's group, ``service.connections`` does not: a load balancer
-            # lets itself into this service's own group only, never into every member of the namespace.
+        if connect is not None and connect.caller_group is not None:
+            # The tasks carry their caller group, ``service.connections`` does not: a load balancer lets
+            # itself into this service's own group only, never into a group other servers admit.
             cfn_service.add_property_override(
                 "NetworkConfiguration.AwsvpcConfiguration.SecurityGroups",
-                [self.security_group.security_group_id, connect.clients.security_group_id],
+                [self.security_group.security_group_id, connect.caller_group.security_group_id],
             )
         if props.enable_execute_command:
             # Set on the resource: CDK's enable_execute_command also grants logs:DescribeLogGroups
@@ -372,7 +378,7 @@ class WebService(TaskAccessors, Construct):
 
     def _join(self, props: WebServiceProps, connect: ServiceConnectProps, serving: ContainerProps | None) -> None:
         """ARCH-7: join the namespace; a service with a port also serves it by name, and lets the
-        namespace's members in on that port (SEC-2: from known groups only)."""
+        callers it names in on that port (SEC-2: from known groups only)."""
         services = []
         if serving is not None and serving.port is not None:
             dns_name = connect.dns_name or props.service_name or serving.name
@@ -384,9 +390,11 @@ class WebService(TaskAccessors, Construct):
                     port=serving.port,
                     per_request_timeout=connect.per_request_timeout,
                     idle_timeout=connect.idle_timeout,
+                    tls=connect.tls,
                 )
             )
-            self.security_group.add_ingress_rule(connect.clients, ec2.Port.tcp(serving.port), "Service Connect clients of the namespace")
+            for caller in connect.callers:
+                self.security_group.add_ingress_rule(caller, ec2.Port.tcp(serving.port), "Service Connect caller")
             self.connect_endpoint = f"http://{dns_name}:{serving.port}"
         self.service.enable_service_connect(
             namespace=connect.namespace.namespace_arn,
@@ -559,6 +567,11 @@ def _validate(scope: Construct, props: WebServiceProps) -> None:
     if props.load_balancer is None and props.scaling is not None and props.scaling.requests_per_task is not None:
         raise ConstructError(scope, "scaling.requests_per_task reads the load balancer's metrics; allowed: with a load_balancer only")
     refuse(scope, "route.priority", RULE_PRIORITY.check(props.route.priority), props.route.priority)
+    connect = props.service_connect
+    if connect is not None and (connect.callers or connect.tls) and not any(c.port is not None for c in props.containers):
+        raise ConstructError(
+            scope, "service_connect.callers and tls are for a server, and no container has a port; allowed: a container port, or neither"
+        )
 
 
 def _target_container(scope: Construct, containers: Sequence[ContainerProps], wanted: str | None) -> ContainerProps:

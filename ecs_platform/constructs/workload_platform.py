@@ -3,14 +3,15 @@
 Customer-managed keys by purpose: one for log groups, one for queues and topics, one for ECS
 Exec sessions (a grant on one never reaches the data of another); the ECS cluster (with ECS
 Exec logging and a Service Connect namespace when asked); the topic service alarms notify and
-the one failed job runs notify; the security group of the Service Connect namespace's members;
-and the log buckets of the load balancers. Services, jobs and workers take these from it, in
+the one failed job runs notify; the security groups of the Service Connect callers and the
+role of Service Connect TLS; and the log buckets of the load balancers. Services, jobs and workers take these from it, in
 its stack or in another one.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from aws_cdk import Duration, RemovalPolicy
@@ -23,9 +24,15 @@ from constructs import Construct
 
 from ecs_platform.constructs.cluster import Cluster, ClusterProps
 from ecs_platform.constructs.encryption_key import EncryptionKey, EncryptionKeyProps
+from ecs_platform.constructs.errors import ConstructError
 from ecs_platform.constructs.log_buckets import LogBuckets, LogBucketsProps
 from ecs_platform.constructs.notification_topic import NotificationTopic, NotificationTopicProps
-from ecs_platform.constructs.security_groups import SecurityGroupProps, ServiceConnectClientsSecurityGroup
+from ecs_platform.constructs.security_groups import (
+    SecurityGroupProps,
+    ServiceConnectCallerSecurityGroup,
+    ServiceConnectClientsSecurityGroup,
+)
+from ecs_platform.constructs.service_connect_tls import ServiceConnectTls, ServiceConnectTlsProps
 from ecs_platform.constructs.task_role import TaskRole
 
 if TYPE_CHECKING:
@@ -47,6 +54,14 @@ class WorkloadPlatformProps:
     """Configure ECS Exec on the cluster: sessions encrypted with the key and logged to their own group. Default: false."""
     service_connect_namespace: str | None = None
     """Name of a Cloud Map HTTP namespace for Service Connect (ARCH-7), the cluster's default. Default: none."""
+    service_connect_callers: Sequence[str] = ()
+    """Services that call others through Service Connect: each gets a security group of its own here
+    (:meth:`WorkloadPlatform.caller_group`), which its tasks carry and the servers that name it admit.
+    Here rather than beside the service, so servers and callers in different stacks reference it
+    without a cycle. Default: none."""
+    service_connect_tls: ServiceConnectTlsProps | None = None
+    """TLS between Service Connect services, certificates from a private CA (see :class:`ServiceConnectTls`).
+    Default: none (plaintext inside the VPC)."""
     alarm_topic: bool = True
     """Create the topic service alarms notify (OBS-2). Default: true."""
     job_failure_topic: bool = True
@@ -64,8 +79,8 @@ class WorkloadPlatformProps:
 
 
 class WorkloadPlatform(Construct):
-    """The key, cluster, topics, ECS Exec log group, Service Connect clients group and load balancer
-    log buckets the workloads of one environment share.
+    """The keys, cluster, topics, ECS Exec log group, Service Connect caller groups and TLS role, and
+    load balancer log buckets the workloads of one environment share.
 
     Its resources keep the logical IDs they would have as direct children of the stack when the
     construct's ID is ``Default`` (CDK leaves that ID out of logical IDs).
@@ -120,14 +135,31 @@ class WorkloadPlatform(Construct):
         ).cluster
         self.namespace: cloudmap.INamespace | None = self.cluster.default_cloud_map_namespace if props.service_connect_namespace else None
         """The Service Connect namespace (ARCH-7), if any."""
-        self.service_connect_clients: ec2.ISecurityGroup | None = None
-        """The group every member of the namespace carries; servers admit it on their port."""
+        self._retired_clients: ec2.ISecurityGroup | None = None
+        self._caller_groups: dict[str, ec2.ISecurityGroup] = {}
+        self.service_connect_tls: ServiceConnectTls | None = None
+        """The role and configuration of Service Connect TLS (with ``service_connect_tls``)."""
         if self.namespace is not None:
-            self.service_connect_clients = ServiceConnectClientsSecurityGroup(
+            # 0.1's flat group of every member: no rules or members now, kept while 0.1 stacks import it.
+            self._retired_clients = ServiceConnectClientsSecurityGroup(
                 self,
                 "ServiceConnectClients",
                 props=SecurityGroupProps(vpc=props.vpc, name=f"{props.name_prefix}-service-connect" if props.name_prefix else None),
             )
+            callers = Construct(self, "ServiceConnectCallers")
+            for caller in dict.fromkeys(props.service_connect_callers):
+                self._caller_groups[caller] = ServiceConnectCallerSecurityGroup(
+                    callers,
+                    caller,
+                    props=SecurityGroupProps(vpc=props.vpc, name=f"{props.name_prefix}-{caller}-caller" if props.name_prefix else None),
+                )
+            if props.service_connect_tls is not None:
+                tls = props.service_connect_tls
+                self.service_connect_tls = ServiceConnectTls(
+                    self,
+                    "ServiceConnectTls",
+                    props=tls if tls.permissions_boundary else replace(tls, permissions_boundary=props.permissions_boundary),
+                )
         self.load_balancer_logs = (
             LogBuckets(self, "LoadBalancerLogs", props=LogBucketsProps(retention=props.load_balancer_log_retention))
             if props.load_balancer_logs
@@ -156,11 +188,26 @@ class WorkloadPlatform(Construct):
                 values.append(topic.topic_arn)
         if self.exec_log_group is not None and self.exec_key is not None:
             values += [self.exec_log_group.log_group_arn, self.exec_key.key_arn]
-        if self.namespace is not None and self.service_connect_clients is not None:
-            values += [self.namespace.namespace_arn, self.service_connect_clients.security_group_id]
+        if self.namespace is not None and self._retired_clients is not None:
+            values += [self.namespace.namespace_arn, self._retired_clients.security_group_id]
+            values += [group.security_group_id for group in self._caller_groups.values()]
+        if self.service_connect_tls is not None:
+            values.append(self.service_connect_tls.role.role_arn)
         if self.load_balancer_logs is not None:
             values += [self.load_balancer_logs.access_logs.bucket_name, self.load_balancer_logs.access_logs.bucket_arn]
         return values
+
+    @property
+    def caller_groups(self) -> Mapping[str, ec2.ISecurityGroup]:
+        """The Service Connect callers' groups, by the names given in ``service_connect_callers``."""
+        return dict(self._caller_groups)
+
+    def caller_group(self, caller: str) -> ec2.ISecurityGroup:
+        """The group of ``caller`` (one of ``service_connect_callers``): its tasks carry it, servers admit it."""
+        if caller not in self._caller_groups:
+            known = ", ".join(self._caller_groups) or "none (service_connect_callers is empty)"
+            raise ConstructError(self, f"{caller!r} is not a Service Connect caller of this platform; allowed: {known}")
+        return self._caller_groups[caller]
 
     def _topic(self, props: WorkloadPlatformProps, display_name: str) -> NotificationTopicProps:
         # Retained in production with their subscriptions, also when a change replaces them.

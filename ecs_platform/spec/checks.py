@@ -410,6 +410,60 @@ def service_reachability(spec: Spec) -> Iterator[Issue]:
             yield f"{path}.connect.name", f"{name!r} is the Service Connect name of {names[name]} services; allowed: unique names"
 
 
+def service_connect_callers(spec: Spec) -> Iterator[Issue]:
+    """SEC-2: a Service Connect server admits the services it names and nobody else; an internal one
+    that names none would be reachable by no one."""
+    if spec.service_connect is None:
+        return
+    names = [s.name for s in spec.services]
+    for i, service in enumerate(spec.services):
+        path = f"services[{i}].connect.callers"
+        callers = service.connect.callers
+        for j, caller in enumerate(callers):
+            if caller == service.name:
+                yield f"{path}[{j}]", f"{caller!r} is this service; allowed: other services (a task calls itself without the network)"
+        for caller, count in Counter(callers).items():
+            if count > 1:
+                yield path, f"{caller!r} is listed {count} times; allowed: each caller once"
+        serving = _traffic_container(service)
+        if serving is None or serving.port is None:
+            if callers:
+                yield path, "no container has a port to serve callers on; allowed: a container with 'port', or no callers"
+        elif service.load_balancer is None and not callers:
+            yield (
+                path,
+                "an internal service (no load_balancer) that names no caller is reachable by no one; "
+                f"allowed: the services that call it, e.g. callers: [{next((n for n in names if n != service.name), 'web')}]",
+            )
+
+
+def callers_are_services(spec: Spec) -> Iterator[Issue]:
+    """A caller is another service of the spec (over the whole spec: a service left out for a structural
+    error would look unknown)."""
+    if spec.service_connect is None:
+        return
+    names = [s.name for s in spec.services]
+    for i, service in enumerate(spec.services):
+        others = ", ".join(n for n in names if n != service.name) or "none (this is the only service)"
+        for j, caller in enumerate(service.connect.callers):
+            if caller != service.name and caller not in names:
+                yield f"services[{i}].connect.callers[{j}]", f"{caller!r} is not a service of this spec; allowed: {others}"
+
+
+def service_connect_tls(spec: Spec) -> Iterator[Issue]:
+    """Service Connect TLS: the private CA (and the key) in the environment's region."""
+    tls = spec.service_connect.tls if spec.service_connect else None
+    if tls is None:
+        return
+    region = spec.environment.region
+    for field, arn in (("certificate_authority_arn", tls.certificate_authority_arn), ("kms_key", tls.kms_key)):
+        if arn is not None and arn.split(":")[3] != region:
+            yield (
+                f"service_connect.tls.{field}",
+                f"{arn!r} is in {arn.split(':')[3]}; allowed: one in the environment's region {region}",
+            )
+
+
 def worker_scaling(spec: Spec) -> Iterator[Issue]:
     region = spec.environment.region
     for i, worker in enumerate(spec.workers):
@@ -541,6 +595,9 @@ CHECKS: tuple[Check, ...] = (
     alb_quotas,
     deployment_strategy,
     service_reachability,
+    service_connect_callers,
+    callers_are_services,
+    service_connect_tls,
     supervised_jobs,
     capacity_strategy,
     service_scaling,
@@ -554,7 +611,7 @@ CHECKS: tuple[Check, ...] = (
 
 #: Checks that need every entry of the spec: over a part of it they would report what is missing
 #: only because an entry with a structural error was left out.
-WHOLE_SPEC_CHECKS: frozenset[Check] = frozenset({at_least_one_workload, shared_load_balancers})
+WHOLE_SPEC_CHECKS: frozenset[Check] = frozenset({at_least_one_workload, shared_load_balancers, callers_are_services})
 
 
 def check_spec(spec: Spec, *, partial: bool = False) -> list[Issue]:

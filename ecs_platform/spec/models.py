@@ -358,6 +358,31 @@ class DeploymentSpec(_Model):
     )
 
 
+class ServiceConnectTlsSpec(_Model):
+    """Service Connect TLS: ECS issues each server a certificate from the private CA and rotates it."""
+
+    certificate_authority_arn: Annotated[
+        str,
+        _pattern(
+            r"arn:(aws|aws-cn|aws-us-gov):acm-pca:[a-z0-9-]+:\d{12}:certificate-authority/[0-9a-f-]{36}",
+            "an AWS Private CA ARN, arn:aws:acm-pca:<region>:<account>:certificate-authority/<uuid>",
+        ),
+    ] = Field(description="The private CA that issues the servers' certificates, in the environment's region. Required.")
+    kms_key: (
+        Annotated[
+            str,
+            _pattern(
+                r"arn:(aws|aws-cn|aws-us-gov):kms:[a-z0-9-]+:\d{12}:key/[0-9a-f-]{36}",
+                "a KMS key ARN, arn:aws:kms:<region>:<account>:key/<uuid>",
+            ),
+        ]
+        | None
+    ) = Field(
+        default=None,
+        description="Customer-managed key of the secrets holding the certificates. Default: Secrets Manager's AWS managed key.",
+    )
+
+
 class ServiceConnectSpec(_Model):
     """ECS Service Connect for the spec's services: one Cloud Map namespace, names instead of addresses (ARCH-7, ARCH-9)."""
 
@@ -365,12 +390,21 @@ class ServiceConnectSpec(_Model):
         str,
         _pattern(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*", "a DNS-style name such as shop.internal"),
     ] = Field(description="Cloud Map HTTP namespace the services join, e.g. shop.internal. Required.")
+    tls: ServiceConnectTlsSpec | None = Field(
+        default=None,
+        description="TLS between the services, certificates issued by an AWS Private CA. Default: none (plaintext inside the VPC).",
+    )
 
 
 class ConnectSpec(_Model):
     """A service's name and timeouts in the Service Connect namespace."""
 
     name: Name | None = Field(default=None, description="Name clients call (http://<name>:<port>). Default: the service name.")
+    callers: list[Name] = Field(
+        default_factory=list,
+        description="The services allowed to call this one through Service Connect (SEC-2). "
+        "Default: none; only its load balancer reaches it.",
+    )
     per_request_timeout_seconds: Annotated[int, *_range(1, 2147483)] | None = Field(
         default=None, description="Longest time a request may take through the proxy. Default: 15 seconds (ECS's)."
     )

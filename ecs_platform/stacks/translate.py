@@ -37,6 +37,7 @@ from ecs_platform.constructs import (
     RouteProps,
     ScheduledScalingProps,
     ServiceConnectProps,
+    ServiceConnectTlsProps,
     ServiceScalingProps,
     TaskRole,
     WebServiceProps,
@@ -142,6 +143,10 @@ class Translation:
             cluster_name_tag=spec.cluster_name_tag,
             enable_exec=any(e.type == "ecs_exec" for s in spec.services for e in s.access),
             service_connect_namespace=spec.service_connect.namespace if spec.service_connect else None,
+            service_connect_callers=list(dict.fromkeys(c for s in spec.services for c in s.connect.callers))
+            if spec.service_connect
+            else [],
+            service_connect_tls=self._service_connect_tls(scope),
             alarm_topic=bool(spec.services),
             job_failure_topic=bool(spec.jobs),
             load_balancer_logs=bool(spec.services),
@@ -149,6 +154,15 @@ class Translation:
             log_retention=self.log_retention,
             removal_policy=self.removal_policy,
             permissions_boundary=boundary,
+        )
+
+    def _service_connect_tls(self, scope: Construct) -> ServiceConnectTlsProps | None:
+        tls = self.spec.service_connect.tls if self.spec.service_connect else None
+        if tls is None:
+            return None
+        return ServiceConnectTlsProps(
+            certificate_authority_arn=tls.certificate_authority_arn,
+            key=kms.Key.from_key_arn(scope, "ServiceConnectTlsKey", tls.kms_key) if tls.kms_key else None,
         )
 
     # --- load balancers -----------------------------------------------------------------------
@@ -256,12 +270,15 @@ class Translation:
         )
 
     def _connect(self, spec: ServiceSpec, platform: WorkloadPlatform) -> ServiceConnectProps | None:
-        if platform.namespace is None or platform.service_connect_clients is None:
+        if platform.namespace is None:
             return None
         connect = spec.connect
+        calls_others = spec.name in platform.caller_groups
         return ServiceConnectProps(
             namespace=platform.namespace,
-            clients=platform.service_connect_clients,
+            callers=[platform.caller_group(caller) for caller in connect.callers],
+            caller_group=platform.caller_group(spec.name) if calls_others else None,
+            tls=platform.service_connect_tls.configuration if platform.service_connect_tls else None,
             dns_name=connect.name or spec.name,
             per_request_timeout=_seconds(connect.per_request_timeout_seconds),
             idle_timeout=_seconds(connect.idle_timeout_seconds),

@@ -161,5 +161,10 @@ PINNED["web"] = {
 }  # fmt: skip
 
 #: Many services on a shared HTTPS ALB (specs/services.yaml): the web floor, plus '*' for the ELB
-#: Describe* actions of the role ECS shifts traffic with (no resource-level permission exists).
-PINNED["services"] = {*PINNED["web"], "AwsSolutions-IAM5[Resource::*]"}
+#: Describe* actions of the role ECS shifts traffic with (no resource-level permission exists), and
+#: the certificate secrets ECS names itself for Service Connect TLS.
+PINNED["services"] = {
+    *PINNED["web"],
+    "AwsSolutions-IAM5[Resource::*]",
+    "AwsSolutions-IAM5[Resource::arn:aws:secretsmanager:ap-northeast-1:111122223333:secret:ecs-sc!*]",
+}

@@ -134,7 +134,8 @@ CASES: dict[str, Bad] = {
     ),
     "use2_sixteen_services_in_one_stack": Bad(
         lambda d: d["services"].extend(
-            {**copy.deepcopy(d["services"][3]), "name": f"extra{i}", "connect": {"name": f"extra{i}"}} for i in range(11)
+            {**copy.deepcopy(d["services"][3]), "name": f"extra{i}", "connect": {"name": f"extra{i}", "callers": ["api"]}}
+            for i in range(11)
         ),
         "services[15].stack",
         r"the 'workloads' stack already holds 15 services",
@@ -211,14 +212,53 @@ CASES: dict[str, Bad] = {
         f"{ORDERS}.load_balancer",
         r"a service without a load balancer is reachable only through Service Connect",
         r"allowed: a load_balancer, service_connect at the top level",
-        issues=4,  # orders and inventory, orders' connect settings, inventory's blue_green
+        issues=5,  # orders and inventory, the connect settings of both, inventory's blue_green
     ),
     "arch7_duplicate_connect_name": Bad(
-        lambda d: svc("inventory")(d).update(connect={"name": "orders"}),
+        lambda d: svc("inventory")(d)["connect"].update(name="orders"),
         f"{ORDERS}.connect.name",
         r"'orders' is the Service Connect name of 2 services",
         r"allowed: unique names",
         issues=2,
+    ),
+    # --- Service Connect callers and TLS (ARCH-7, SEC-2, SEC-3) ---
+    "sec2_internal_service_that_names_no_caller": Bad(
+        lambda d: svc("inventory")(d).pop("connect"),
+        f"{INVENTORY}.connect.callers",
+        r"an internal service \(no load_balancer\) that names no caller is reachable by no one",
+        r"allowed: the services that call it, e\.g\. callers: \[storefront\]",
+    ),
+    "sec2_caller_that_is_not_a_service": Bad(
+        lambda d: svc("orders")(d)["connect"]["callers"].append("billing"),
+        f"{ORDERS}.connect.callers[2]",
+        r"'billing' is not a service of this spec",
+        r"allowed: storefront, api, search, inventory",
+    ),
+    "sec2_caller_that_is_the_server_itself": Bad(
+        lambda d: svc("orders")(d)["connect"]["callers"].append("orders"),
+        f"{ORDERS}.connect.callers[2]",
+        r"'orders' is this service",
+        r"allowed: other services",
+    ),
+    "sec2_caller_named_twice": Bad(
+        lambda d: svc("orders")(d)["connect"]["callers"].append("api"),
+        f"{ORDERS}.connect.callers",
+        r"'api' is listed 2 times",
+        r"allowed: each caller once",
+    ),
+    "sec3_service_connect_ca_in_another_region": Bad(
+        lambda d: d["service_connect"]["tls"].update(
+            certificate_authority_arn="arn:aws:acm-pca:us-east-1:111122223333:certificate-authority/0a1b2c3d-4e5f-6789-abcd-ef0123456789"
+        ),
+        "service_connect.tls.certificate_authority_arn",
+        r"is in us-east-1",
+        r"allowed: one in the environment's region ap-northeast-1",
+    ),
+    "sec3_service_connect_ca_that_is_not_a_private_ca": Bad(
+        lambda d: d["service_connect"]["tls"].update(certificate_authority_arn=OTHER_REGION_CERT),
+        "service_connect.tls.certificate_authority_arn",
+        r"is not valid",
+        r"allowed: an AWS Private CA ARN, arn:aws:acm-pca:<region>:<account>:certificate-authority/<uuid>",
     ),
     "arch7_request_scaling_without_load_balancer": Bad(
         _update(svc("orders"), scaling={"requests_per_task": 100}),

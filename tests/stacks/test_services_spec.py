@@ -161,21 +161,66 @@ def test_arch7_service_connect_namespace_and_names(services: Synthesized) -> Non
     assert orders["Timeout"] == {"PerRequestTimeoutSeconds": 10}
 
 
-def test_arch7_sec2_members_reach_each_others_port_and_nothing_else(services: Synthesized) -> None:
-    """ARCH-7 / SEC-2: the tasks carry the namespace's group; each server admits that group on its own port
-    only; the namespace's group itself admits nothing (the ALB reaches each service's own group only)."""
-    ingress = list(services.resources("AWS::EC2::SecurityGroupIngress").values())
-    (clients_id,) = [
-        k for k, r in services.resources("AWS::EC2::SecurityGroup").items() if "Service Connect" in r["Properties"]["GroupDescription"]
+def _groups_by_description(services: Synthesized, text: str) -> dict[str, dict[str, Any]]:
+    return {k: r for k, r in services.resources("AWS::EC2::SecurityGroup").items() if text in r["Properties"]["GroupDescription"]}
+
+
+def test_arch7_sec2_servers_admit_the_callers_they_name_and_nobody_else(services: Synthesized) -> None:
+    """ARCH-7 / SEC-2: each service that calls others carries a caller group of its own; a server admits,
+    on its own port, the caller groups of the services it names, besides its load balancer, and nothing
+    else; caller groups admit nothing; the retired flat group of 0.1 has neither rules nor members."""
+    ingress = [r["Properties"] for r in services.resources("AWS::EC2::SecurityGroupIngress").values()]
+    callers = _groups_by_description(services, "Service Connect caller")
+    names = {k: {t["Key"]: t["Value"] for t in r["Properties"]["Tags"]}["Name"] for k, r in callers.items()}
+    caller_of = {k: name.removeprefix("market-staging-").removesuffix("-caller") for k, name in names.items()}
+    assert sorted(caller_of.values()) == ["api", "orders", "storefront"]
+    group_of = {name: {"Fn::GetAtt": [k, "GroupId"]} for k, name in caller_of.items()}
+    (retired,) = _groups_by_description(services, "Service Connect clients")
+    lb_groups = [{"Fn::GetAtt": [k, "GroupId"]} for k in services.resources("AWS::EC2::SecurityGroup") if "LoadBalancer" in k]
+    carried: list[Any] = []
+    for spec in services.spec.services:
+        own, *member = _service(services, spec.name)["NetworkConfiguration"]["AwsvpcConfiguration"]["SecurityGroups"]
+        assert member == ([group_of[spec.name]] if spec.name in caller_of.values() else [])
+        carried += member
+        port = next(c.port for c in spec.containers if c.port)
+        admitted = [r for r in ingress if r["GroupId"] == own]
+        assert {(r["FromPort"], r["ToPort"]) for r in admitted} == {(port, port)}
+        from_callers = sorted(
+            caller_of[r["SourceSecurityGroupId"]["Fn::GetAtt"][0]] for r in admitted if r["SourceSecurityGroupId"] in group_of.values()
+        )
+        assert from_callers == sorted(spec.connect.callers)
+        others = [r["SourceSecurityGroupId"] for r in admitted if r["SourceSecurityGroupId"] not in group_of.values()]
+        assert all(g in lb_groups for g in others) and bool(others) == (spec.load_balancer is not None)
+    assert not [r for r in ingress if _ref_of(r["GroupId"]) in {*callers, retired}]
+    assert {"Fn::GetAtt": [retired, "GroupId"]} not in carried
+
+
+def test_arch7_sec3_service_connect_tls_from_the_private_ca_with_a_scoped_role(services: Synthesized) -> None:
+    """ARCH-7 / SEC-3: every served port asks for TLS from the spec's private CA; ECS's infrastructure role
+    may issue end-entity certificates from that CA only, and touch only the ecs-sc! secrets it creates."""
+    tls = services.spec.service_connect.tls if services.spec.service_connect else None
+    assert tls is not None
+    (role_id,) = [k for k in services.resources("AWS::IAM::Role") if k.startswith("ServiceConnectTls")]
+    for spec in services.spec.services:
+        (served,) = _service(services, spec.name)["ServiceConnectConfiguration"]["Services"]
+        assert served["Tls"] == {
+            "IssuerCertificateAuthority": {"AwsPcaAuthorityArn": tls.certificate_authority_arn},
+            "RoleArn": {"Fn::GetAtt": [role_id, "Arn"]},
+        }
+    (policy,) = [
+        p["Properties"] for p in services.resources("AWS::IAM::ManagedPolicy").values() if p["Properties"]["Roles"] == [{"Ref": role_id}]
     ]
-    assert not [r for r in ingress if r["Properties"]["GroupId"] == {"Fn::GetAtt": [clients_id, "GroupId"]}]
-    for name, port in (("orders", 8080), ("storefront", 80)):
-        own, member = _service(services, name)["NetworkConfiguration"]["AwsvpcConfiguration"]["SecurityGroups"]
-        assert member == {"Fn::GetAtt": [clients_id, "GroupId"]}
-        from_clients = [
-            r["Properties"] for r in ingress if r["Properties"]["GroupId"] == own and r["Properties"].get("SourceSecurityGroupId") == member
-        ]
-        assert [(r["FromPort"], r["ToPort"]) for r in from_clients] == [(port, port)]
+    statements = policy["PolicyDocument"]["Statement"]
+    pca = [s for s in statements if "acm-pca" in str(s["Action"])]
+    assert {s["Resource"] for s in pca} == {tls.certificate_authority_arn}
+    (issue,) = [s for s in pca if s["Action"] == "acm-pca:IssueCertificate"]
+    assert issue["Condition"] == {"StringEquals": {"acm-pca:TemplateArn": "arn:aws:acm-pca:::template/EndEntityCertificate/V1"}}
+    secrets = [s for s in statements if "secretsmanager" in str(s["Action"])]
+    assert secrets and all(
+        s["Resource"] == "arn:aws:secretsmanager:ap-northeast-1:111122223333:secret:ecs-sc!*" and s["Condition"] for s in secrets
+    )
+    trust = services.resources("AWS::IAM::Role")[role_id]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert [s["Principal"] for s in trust] == [{"Service": "ecs.amazonaws.com"}]
 
 
 def test_arch9_service_connect_metrics_by_protocol(services: Synthesized) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
@@ -24,7 +24,7 @@ from ecs_platform.constructs import (
     Network,
     NetworkProps,
     SecurityGroupProps,
-    ServiceConnectClientsSecurityGroup,
+    ServiceConnectCallerSecurityGroup,
 )
 from ecs_platform.constructs.web_service import (
     HealthCheckProps,
@@ -393,12 +393,13 @@ def test_fails_when_route_priority_out_of_range(platform: Platform) -> None:
 
 def test_ha8_blue_green_without_test_listener_and_an_internal_service_connect_server() -> None:
     """HA-8 / ARCH-7 with the constructs alone: a blue/green service on an ALB without a test listener
-    (ECS gets only the production rule), and an internal server that the first calls by name."""
+    (ECS gets only the production rule), and an internal server that the first calls by name: the caller's
+    tasks carry its caller group, and the server admits that group on its port."""
     app = new_app()
     stack = new_stack(app)
     platform = _platform(stack)
     namespace = cloudmap.HttpNamespace(stack, "Namespace", name="shop.internal")
-    clients = ServiceConnectClientsSecurityGroup(stack, "Clients", props=SecurityGroupProps(vpc=platform.network.vpc))
+    caller = ServiceConnectCallerSecurityGroup(stack, "FrontCaller", props=SecurityGroupProps(vpc=platform.network.vpc))
     WebService(
         stack,
         "Front",
@@ -406,14 +407,17 @@ def test_ha8_blue_green_without_test_listener_and_an_internal_service_connect_se
             platform,
             route=RouteProps(paths=["/shop/*"], priority=5),
             deployment=DeploymentProps(strategy=ecs.DeploymentStrategy.BLUE_GREEN, bake_time=Duration.minutes(5)),
-            service_connect=ServiceConnectProps(namespace=namespace, clients=clients),
+            service_connect=ServiceConnectProps(namespace=namespace, caller_group=caller),
         ),
     )
     back = WebService(
         stack,
         "Back",
         props=_props(
-            platform, load_balancer=None, service_name="back", service_connect=ServiceConnectProps(namespace=namespace, clients=clients)
+            platform,
+            load_balancer=None,
+            service_name="back",
+            service_connect=ServiceConnectProps(namespace=namespace, callers=[caller]),
         ),
     )
     assert back.connect_endpoint == "http://back:8080" and back.target_group is None
@@ -430,3 +434,25 @@ def test_ha8_blue_green_without_test_listener_and_an_internal_service_connect_se
     backend = services[logical_id(back.service)]["Properties"]
     assert "LoadBalancers" not in backend or backend["LoadBalancers"] == []
     assert backend["ServiceConnectConfiguration"]["Services"][0]["ClientAliases"] == [{"DnsName": "back", "Port": 8080}]
+    caller_id = logical_id(caller)
+    assert front["NetworkConfiguration"]["AwsvpcConfiguration"]["SecurityGroups"][1] == {"Fn::GetAtt": [caller_id, "GroupId"]}
+    assert len(backend["NetworkConfiguration"]["AwsvpcConfiguration"]["SecurityGroups"]) == 1
+    (admitted,) = [
+        r["Properties"]
+        for r in of_type(template, "AWS::EC2::SecurityGroupIngress").values()
+        if r["Properties"].get("SourceSecurityGroupId") == {"Fn::GetAtt": [caller_id, "GroupId"]}
+    ]
+    assert admitted["GroupId"] == {"Fn::GetAtt": [logical_id(back.security_group), "GroupId"]} and admitted["FromPort"] == 8080
+
+
+def test_arch7_callers_and_tls_need_a_served_port() -> None:
+    """ARCH-7: callers and TLS belong to a server; a service without a container port gets a clear error."""
+    app = new_app()
+    stack = new_stack(app)
+    platform = _platform(stack)
+    namespace = cloudmap.HttpNamespace(stack, "Namespace", name="shop.internal")
+    caller = ServiceConnectCallerSecurityGroup(stack, "Caller", props=SecurityGroupProps(vpc=platform.network.vpc))
+    props = _props(platform, load_balancer=None, service_connect=ServiceConnectProps(namespace=namespace, callers=[caller]))
+    props = replace(props, containers=[replace(c, port=None) for c in props.containers])
+    with pytest.raises(ConstructError, match=r"callers and tls are for a server, and no container has a port"):
+        WebService(stack, "Portless", props=props)
