@@ -82,8 +82,10 @@ diff: setup ## compare SPEC with what is deployed (AWS credentials)
 	$(CDK) diff -c spec=$(SPEC) $(STACKS)
 
 # Synthesize (cdk-nag gate), compare with what is deployed (ecs-platform preflight), then deploy that very assembly.
+# The preflight names the stacks that must go first (they stop importing an export their exporter drops).
 deploy: synth ## deploy SPEC after a preflight against what is deployed; independent stacks at once (AWS credentials)
-	python -m ecs_platform.cli preflight cdk.out
+	python -m ecs_platform.cli preflight cdk.out --order-file cdk.out/deploy-first.txt
+	while read -r stack; do $(CDK) deploy --app cdk.out --require-approval broadening --exclusively "$$stack" || exit 1; done < cdk.out/deploy-first.txt
 	$(CDK) deploy --app cdk.out --require-approval broadening --concurrency $(CONCURRENCY) $(STACKS)
 
 schema: $(SYNTH_STAMP) ## regenerate specs/spec.schema.json from the models

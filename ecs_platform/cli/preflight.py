@@ -7,9 +7,15 @@ environment (their ``App`` and ``Environment`` tags), and refuses when:
 
 - a deployed stack is no longer in the assembly (its services would keep running, and it keeps
   importing from the others): it names the stack and how to retire it;
-- a stack would drop an export that another deployed stack still imports: CloudFormation deploys
-  the exporter first and fails; it names the importer to deploy first (``--exclusively``);
-- a service would move to another stack: the new stack would create a service whose name exists;
+- a stack would drop an export that another deployed stack still imports, and no order of deploys
+  helps (CloudFormation deploys the exporter first and fails). Where deploying the importers first
+  helps (the new importer no longer imports it and needs nothing the exporter does not export
+  yet), that is no problem: ``--order-file`` lists them and ``make deploy`` deploys them first;
+- a fixed name (a service's, a log group's, ...) would pass to another resource (another stack or
+  logical ID): CloudFormation creates the new one before it deletes the old one, and the create
+  fails on the name (a service moving stacks, for one);
+- a listener rule would take the priority another rule of its listener holds until the end of
+  the deploy (a renamed service that keeps its priority): the create fails;
 - a traffic-shifting service's listener rule would change while ECS has moved its traffic to the
   alternate target group: CloudFormation would put the template's 100/0 back and send the
   traffic to tasks that no longer run;
@@ -18,9 +24,9 @@ environment (their ``App`` and ``Environment`` tags), and refuses when:
 - a log group the assembly names already exists outside these stacks (a retained one of an
   earlier workload): the create would fail.
 
-Nothing is changed. Exit status: 0 nothing in the way, 1 something is (each listed), 2 the
-assembly or AWS could not be read. The clients are arguments, so the tests use stubs and the
-local emulator.
+Nothing is changed. Exit status: 0 nothing in the way (deploy the ``--order-file`` stacks first,
+then everything), 1 something is (each listed), 2 the assembly or AWS could not be read. The
+clients are arguments, so the tests use stubs and the local emulator.
 """
 
 from __future__ import annotations
@@ -134,43 +140,136 @@ def check_missing_stacks(new: Sequence[AssemblyStack], deployed: Mapping[str, An
         )
 
 
-def check_exports(new: Sequence[AssemblyStack], old: Mapping[str, dict[str, Any]], findings: Findings) -> None:
-    """An export a stack drops while another deployed stack imports it: deploy the importer first."""
+def _imports_of(template: Mapping[str, Any]) -> set[str]:
+    return set(_imports(template))
+
+
+def deploy_order(new: Sequence[AssemblyStack], old: Mapping[str, dict[str, Any]], findings: Findings) -> list[AssemblyStack]:
+    """The stacks to deploy, one at a time, before the others, so that no stack drops an export a deployed
+    stack still imports: an importer that stops importing goes before its exporter. A drop that no order
+    resolves is a finding."""
     new_by_name = {s.name: s for s in new}
+    exported_now = {name for template in old.values() for name in _exports(template)}
+    first: dict[str, AssemblyStack] = {}
     for exporter, template in old.items():
         if exporter not in new_by_name:
             continue
         dropped = _exports(template) - _exports(new_by_name[exporter].template)
         for importer, importer_template in old.items():
-            still = sorted(dropped & set(_imports(importer_template)))
-            if not still:
-                continue
+            still = sorted(dropped & _imports_of(importer_template))
             replacement = new_by_name.get(importer)
-            if replacement is not None and not (set(still) & set(_imports(replacement.template))):
+            if not still or replacement is None:
+                continue  # a stack that leaves the assembly is check_missing_stacks'
+            wanted = _imports_of(replacement.template)
+            missing = sorted(wanted - exported_now)
+            if set(still) & wanted:
+                findings.add(f"{exporter} would drop export {still[0]}, which {importer} still imports in the assembly")
+            elif missing:
                 findings.add(
-                    f"{exporter} would drop {len(still)} export(s) that the deployed {importer} still imports ({still[0]}, ...): "
-                    f"CloudFormation updates {exporter} first and fails. Deploy {importer} first: "
-                    f"`cdk deploy --app cdk.out {replacement.display} --exclusively`, then everything"
+                    f"{exporter} would drop {len(still)} export(s) that the deployed {importer} imports ({still[0]}, ...), and "
+                    f"{importer} cannot go first: it needs {missing[0]}, which no deployed stack exports yet. Split the change "
+                    "in two deploys: first the part that adds, then the part that removes"
                 )
+            else:
+                first[importer] = replacement
+    # An importer that itself drops what another of them imports goes after that one.
+    ordered: list[AssemblyStack] = []
+    pending = dict(first)
+    while pending:
+        ready = [
+            name
+            for name in sorted(pending)
+            if not any(
+                other != name and (_exports(old[name]) - _exports(pending[name].template)) & _imports_of(old[other]) for other in pending
+            )
+        ] or sorted(pending)
+        ordered += [pending.pop(name) for name in ready]
+    return ordered
 
 
-def check_moved_services(new: Sequence[AssemblyStack], old: Mapping[str, dict[str, Any]], findings: Findings) -> None:
-    """A service (its fixed name) in another stack than the deployed one: the create would fail."""
-    where: dict[str, str] = {}
-    for deployed, template in old.items():
-        for resource in _resources(template, "AWS::ECS::Service").values():
-            name = resource.get("Properties", {}).get("ServiceName")
-            if isinstance(name, str):
-                where[name] = deployed
-    for stack in new:
-        for resource in _resources(stack.template, "AWS::ECS::Service").values():
-            name = resource.get("Properties", {}).get("ServiceName")
-            if isinstance(name, str) and where.get(name, stack.name) != stack.name:
-                findings.add(
-                    f"service {name} moves from {where[name]} to {stack.name}: the new stack would create a service whose name "
-                    f"exists. Move it in two deploys: remove it from the spec (deploy), then add it with its new stack (deploy); "
-                    "or keep its stack"
-                )
+#: The property that fixes a resource's physical name, by type.
+NAME_PROPERTIES: Mapping[str, str] = {
+    "AWS::ECS::Service": "ServiceName",
+    "AWS::ECS::Cluster": "ClusterName",
+    "AWS::Logs::LogGroup": "LogGroupName",
+    "AWS::SNS::Topic": "TopicName",
+    "AWS::SQS::Queue": "QueueName",
+    "AWS::IAM::Role": "RoleName",
+    "AWS::IAM::ManagedPolicy": "ManagedPolicyName",
+    "AWS::ElasticLoadBalancingV2::LoadBalancer": "Name",
+    "AWS::ElasticLoadBalancingV2::TargetGroup": "Name",
+    "AWS::Events::Rule": "Name",
+    "AWS::Scheduler::Schedule": "Name",
+    "AWS::StepFunctions::StateMachine": "StateMachineName",
+    "AWS::S3::Bucket": "BucketName",
+    "AWS::KMS::Alias": "AliasName",
+    "AWS::CloudWatch::Alarm": "AlarmName",
+    "AWS::CloudWatch::Dashboard": "DashboardName",
+    "AWS::SSM::Parameter": "Name",
+}
+
+
+def fixed_names(templates: Mapping[str, Mapping[str, Any]]) -> dict[tuple[str, str], tuple[str, str]]:
+    """(type, name as JSON) -> (stack, logical ID) of every resource whose template fixes its physical name."""
+    found = {}
+    for stack, template in templates.items():
+        for logical_id, resource in template.get("Resources", {}).items():
+            prop = NAME_PROPERTIES.get(resource.get("Type", ""))
+            name = resource.get("Properties", {}).get(prop) if prop else None
+            if name is not None:
+                found[(resource["Type"], json.dumps(name, sort_keys=True))] = (stack, logical_id)
+    return found
+
+
+def check_fixed_names(new: Sequence[AssemblyStack], old: Mapping[str, dict[str, Any]], findings: Findings) -> None:
+    """A fixed name that passes to another resource: the new one is created first, and fails on the name."""
+    before = fixed_names(old)
+    for (kind, name), (stack, logical_id) in sorted(fixed_names({s.name: s.template for s in new}).items()):
+        holder = before.get((kind, name))
+        if holder is None or holder == (stack, logical_id):
+            continue
+        shown = json.loads(name)
+        if kind == "AWS::ECS::Service" and holder[0] != stack:
+            findings.add(
+                f"service {shown} moves from {holder[0]} to {stack}: the new stack would create a service whose name exists. "
+                "Move it in two deploys: remove it from the spec (deploy), then add it with its new stack (deploy); or keep its stack"
+            )
+        else:
+            findings.add(
+                f"{kind} {shown} passes from {holder[0]}/{holder[1]} to {stack}/{logical_id}: CloudFormation creates the new one "
+                "before it deletes the old one, and the create fails on the name. Deploy the removal first, then the addition"
+            )
+
+
+def _rules(templates: Mapping[str, Mapping[str, Any]]) -> dict[tuple[str, int], tuple[str, str]]:
+    """(listener, priority) -> (stack, logical ID) of every listener rule with a literal priority. A listener of
+    the same stack is named by its logical ID (a ``Ref``), one of another stack by its import."""
+    found = {}
+    for stack, template in templates.items():
+        for logical_id, rule in _resources(template, "AWS::ElasticLoadBalancingV2::ListenerRule").items():
+            props = rule.get("Properties", {})
+            listener = props.get("ListenerArn")
+            if isinstance(props.get("Priority"), int):
+                where = f"{stack}/{listener['Ref']}" if isinstance(listener, Mapping) and "Ref" in listener else json.dumps(listener)
+                found[(where, props["Priority"])] = (stack, logical_id)
+    return found
+
+
+def check_rule_priorities(new: Sequence[AssemblyStack], old: Mapping[str, dict[str, Any]], findings: Findings) -> None:
+    """A rule that takes the priority another rule of its listener holds until the deploy removes it."""
+    before = _rules(old)
+    for (listener, priority), holder in sorted(_rules({s.name: s.template for s in new}).items()):
+        was = before.get((listener, priority))
+        if was is not None and was != holder:
+            findings.add(
+                f"listener rule {holder[1]} of {holder[0]} takes priority {priority}, which {was[1]} holds until the deploy "
+                "removes it: the create fails. Give it another priority (load_balancer.priority), or deploy the removal first"
+            )
+
+
+def _without_metadata(resource: Mapping[str, Any]) -> dict[str, Any]:
+    """What CloudFormation acts on: a change of Metadata alone updates nothing."""
+    return {k: v for k, v in resource.items() if k != "Metadata"}
 
 
 def _forward(rule: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -194,11 +293,10 @@ def check_traffic_shifting_rules(
             if not groups:
                 continue
             after = replacement.template.get("Resources", {}).get(logical_id) if replacement else None
-            if after == rule:
-                continue  # CloudFormation leaves an unchanged rule alone
-            arn = cloudformation.describe_stack_resource(StackName=stack, LogicalResourceId=logical_id)["StackResourceDetail"][
-                "PhysicalResourceId"
-            ]
+            if after is None or _without_metadata(after) == _without_metadata(rule):
+                continue  # CloudFormation leaves an unchanged rule alone; a removed one takes its service's traffic with it
+            (resource,) = cloudformation.describe_stack_resources(StackName=stack, LogicalResourceId=logical_id)["StackResources"]
+            arn = resource["PhysicalResourceId"]
             (live,) = elbv2.describe_rules(RuleArns=[arn])["Rules"]
             live_groups: list[dict[str, Any]] = next(
                 (a.get("ForwardConfig", {}).get("TargetGroups", []) for a in live["Actions"] if a.get("ForwardConfig")), []
@@ -261,9 +359,11 @@ def check_log_groups(new: Sequence[AssemblyStack], old: Mapping[str, dict[str, A
                 )
 
 
-def preflight(stacks: Sequence[AssemblyStack], clients: Clients, out: TextIO) -> int:
-    """Run every check per environment of the assembly; print what is in the way. Returns the exit status."""
+def preflight(stacks: Sequence[AssemblyStack], clients: Clients, out: TextIO, order_file: Path | None = None) -> int:
+    """Run every check per environment of the assembly; print what is in the way, and write the stacks to deploy
+    first to ``order_file`` (display names, one a line). Returns the exit status."""
     findings = Findings()
+    first: list[AssemblyStack] = []
     environments: dict[tuple[str, str, str | None], list[AssemblyStack]] = {}
     for stack in stacks:
         environments.setdefault((stack.app, stack.environment, stack.region), []).append(stack)
@@ -272,8 +372,9 @@ def preflight(stacks: Sequence[AssemblyStack], clients: Clients, out: TextIO) ->
         deployed = deployed_stacks(cloudformation, app, environment)
         old = {name: deployed_template(cloudformation, name) for name in deployed}
         check_missing_stacks(new, deployed, findings)
-        check_exports(new, old, findings)
-        check_moved_services(new, old, findings)
+        first += deploy_order(new, old, findings)
+        check_fixed_names(new, old, findings)
+        check_rule_priorities(new, old, findings)
         check_traffic_shifting_rules(new, old, cloudformation, clients("elbv2", region), findings)
         check_target_groups(new, old, findings)
         check_log_groups(new, old, clients("logs", region), findings)
@@ -283,6 +384,11 @@ def preflight(stacks: Sequence[AssemblyStack], clients: Clients, out: TextIO) ->
     if findings.problems:
         print(f"preflight: {len(findings.problems)} thing(s) in the way; nothing was deployed", file=out)
         return EXIT_BLOCKED
+    if first:
+        shown = ", then ".join(s.display for s in first)
+        print(f"preflight: deploy {shown} first (they stop importing what their exporters drop), then everything", file=out)
+    if order_file is not None:
+        order_file.write_text("".join(f"{s.display}\n" for s in first), encoding="utf-8")
     print("preflight: nothing in the way", file=out)
     return EXIT_OK
 
@@ -291,6 +397,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ecs-platform preflight", description=__doc__.split("\n\n")[0])
     parser.add_argument("assembly", nargs="?", default="cdk.out", help="the synthesized cloud assembly (default: cdk.out)")
     parser.add_argument("--region", help="the region of stacks whose environment names none (default: the AWS configuration's)")
+    parser.add_argument(
+        "--order-file", type=Path, help="write the stacks to deploy first, one a line (display names, for `cdk deploy --exclusively`)"
+    )
     args = parser.parse_args(argv)
     outdir = Path(args.assembly)
     if not (outdir / "manifest.json").exists():
@@ -302,7 +411,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return boto3.client(service, region_name=region or args.region)
 
     try:
-        return preflight(read_assembly(outdir), clients, sys.stdout)
+        return preflight(read_assembly(outdir), clients, sys.stdout, args.order_file)
     except (ClientError, BotoCoreError, NoCredentialsError, NoRegionError) as error:
         print(f"ecs-platform preflight: error: {error}", file=sys.stderr)
         return EXIT_ERROR

@@ -10,6 +10,7 @@ import copy
 import io
 import json
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -60,8 +61,10 @@ class Account:
     def get_template(self, StackName: str, TemplateStage: str) -> dict[str, Any]:  # noqa: N803 - boto3's names
         return {"TemplateBody": json.dumps(self.stacks[StackName][1])}
 
-    def describe_stack_resource(self, StackName: str, LogicalResourceId: str) -> dict[str, Any]:  # noqa: N803
-        return {"StackResourceDetail": {"PhysicalResourceId": f"arn:rule/{StackName}/{LogicalResourceId}"}}
+    def describe_stack_resources(self, StackName: str, LogicalResourceId: str) -> dict[str, Any]:  # noqa: N803
+        return {
+            "StackResources": [{"LogicalResourceId": LogicalResourceId, "PhysicalResourceId": f"arn:rule/{StackName}/{LogicalResourceId}"}]
+        }
 
     # elbv2
     def describe_rules(self, RuleArns: list[str]) -> dict[str, Any]:  # noqa: N803
@@ -117,20 +120,42 @@ def test_another_environments_stacks_are_not_this_ones(default: list[AssemblySta
     assert run(default, account)[0] == 0
 
 
-def test_fails_when_a_stack_would_drop_an_export_a_deployed_stack_imports(default: list[AssemblyStack]) -> None:
-    """The importer stops importing in the new assembly: it must deploy first (CloudFormation updates the exporter first)."""
-    account = Account()
-    account.deploy(default)
+def _dropping(default: list[AssemblyStack], needs_new_export: bool = False) -> tuple[list[AssemblyStack], str]:
+    """The network drops a batch subnet's export; the workloads stop importing it (and import a new export)."""
     network, workloads = default
     dropped = next(o["Export"]["Name"] for o in network.template["Outputs"].values() if "BatchSubnet1" in o["Export"]["Name"])
+    instead = {"Fn::ImportValue": "my-app-dev-network:NewExport"} if needs_new_export else "subnet-literal"
     new_network = AssemblyStack(**{**vars(network), "template": _without_export(network.template, dropped)})
-    new_workloads = AssemblyStack(**{**vars(workloads), "template": _replace_import(workloads.template, dropped)})
+    new_workloads = AssemblyStack(**{**vars(workloads), "template": _replace_import(workloads.template, dropped, instead)})
+    return [new_network, new_workloads], dropped
 
-    status, out = run([new_network, new_workloads], account)
+
+def test_an_importer_that_stops_importing_a_dropped_export_deploys_first(default: list[AssemblyStack], tmp_path: Path) -> None:
+    """CloudFormation updates the exporter first and would fail on the export in use; the importer goes first."""
+    account = Account()
+    account.deploy(default)
+    stacks, _ = _dropping(default)
+    order = tmp_path / "first.txt"
+
+    out = io.StringIO()
+    status = preflight.preflight(stacks, lambda service, region: account, out, order)
+
+    assert status == 0
+    assert f"preflight: deploy {stacks[1].display} first (they stop importing what their exporters drop), then everything" in out.getvalue()
+    assert order.read_text() == f"{stacks[1].display}\n"
+
+
+def test_fails_when_the_importer_cannot_go_first(default: list[AssemblyStack]) -> None:
+    """The importer needs an export the exporter adds in the same change: no order works."""
+    account = Account()
+    account.deploy(default)
+    stacks, dropped = _dropping(default, needs_new_export=True)
+
+    status, out = run(stacks, account)
 
     assert status == 1
-    assert f"my-app-dev-network would drop 1 export(s) that the deployed my-app-dev-workloads still imports ({dropped}, ...)" in out
-    assert f"`cdk deploy --app cdk.out {workloads.display} --exclusively`" in out
+    assert f"my-app-dev-network would drop 1 export(s) that the deployed my-app-dev-workloads imports ({dropped}, ...)" in out
+    assert "it needs my-app-dev-network:NewExport, which no deployed stack exports yet. Split the change in two deploys" in out
 
 
 def test_fails_when_a_service_moves_to_another_stack(default: list[AssemblyStack]) -> None:
@@ -144,6 +169,36 @@ def test_fails_when_a_service_moves_to_another_stack(default: list[AssemblyStack
 
     assert status == 1
     assert "service old moves from my-app-dev-workloads to my-app-dev-network" in out
+
+
+def test_fails_when_a_fixed_name_passes_to_another_logical_id(default: list[AssemblyStack]) -> None:
+    """A renamed workload whose log group keeps its name: the new group is created before the old one goes."""
+    account = Account()
+    account.deploy(default)
+    account.stacks["my-app-dev-workloads"][1]["Resources"]["Old"] = {"Type": "AWS::Logs::LogGroup", "Properties": {"LogGroupName": "/x"}}
+    renamed = copy.deepcopy(default)
+    renamed[1].template["Resources"]["New"] = {"Type": "AWS::Logs::LogGroup", "Properties": {"LogGroupName": "/x"}}
+
+    status, out = run(renamed, account)
+
+    assert status == 1
+    assert "AWS::Logs::LogGroup /x passes from my-app-dev-workloads/Old to my-app-dev-workloads/New" in out
+
+
+def test_fails_when_a_rule_takes_the_priority_a_removed_rule_holds(default: list[AssemblyStack]) -> None:
+    """A renamed service keeps its priority: its new rule is created while the old one still holds it."""
+    account = Account()
+    rule = {"Type": "AWS::ElasticLoadBalancingV2::ListenerRule", "Properties": {"ListenerArn": {"Ref": "Listener"}, "Priority": 20}}
+    deployed = copy.deepcopy(default)
+    deployed[1].template["Resources"]["SearchRule"] = rule
+    account.deploy(deployed)
+    renamed = copy.deepcopy(default)
+    renamed[1].template["Resources"]["FindRule"] = rule
+
+    status, out = run(renamed, account)
+
+    assert status == 1
+    assert "listener rule FindRule of my-app-dev-workloads takes priority 20, which SearchRule holds until the deploy removes it" in out
 
 
 @pytest.fixture
@@ -247,7 +302,7 @@ def _without_export(template: dict[str, Any], name: str) -> dict[str, Any]:
     return result
 
 
-def _replace_import(template: dict[str, Any], name: str) -> dict[str, Any]:
-    text = json.dumps(template).replace(json.dumps({"Fn::ImportValue": name}), json.dumps("subnet-literal"))
+def _replace_import(template: dict[str, Any], name: str, instead: Any) -> dict[str, Any]:
+    text = json.dumps(template).replace(json.dumps({"Fn::ImportValue": name}), json.dumps(instead))
     result: dict[str, Any] = json.loads(text)
     return result
