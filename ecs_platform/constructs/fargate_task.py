@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import jsii
-from aws_cdk import Duration, RemovalPolicy, Stack, Tags
+from aws_cdk import CfnDeletionPolicy, Duration, RemovalPolicy, Stack, Tags
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_iam as iam
@@ -85,7 +85,8 @@ class FargateTaskProps:
     log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR
     """Log retention. Default: one year."""
     removal_policy: RemovalPolicy = RemovalPolicy.DESTROY
-    """What deleting the stack does to the log group. Default: DESTROY."""
+    """What deleting the stack does to the log group. Default: DESTROY. A change that replaces the group (a
+    new name) keeps the old one, whatever this says: its logs expire by their own retention."""
     permissions_boundary: iam.IManagedPolicy | None = None
     """Boundary for both roles. Default: none."""
     cpu_architecture: ecs.CpuArchitecture = ecs.CpuArchitecture.X86_64
@@ -213,6 +214,9 @@ class FargateTask(Construct):
             retention=props.log_retention,
             removal_policy=props.removal_policy,
         )
+        cfn_log_group = self.log_group.node.default_child
+        assert isinstance(cfn_log_group, logs.CfnLogGroup)
+        cfn_log_group.cfn_options.update_replace_policy = CfnDeletionPolicy.RETAIN
         self.task_definition = ecs.FargateTaskDefinition(
             self,
             "TaskDefinition",
