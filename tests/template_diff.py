@@ -7,13 +7,17 @@ resource, property by property::
 
     python -m tests.template_diff snapshot OUT [--root CHECKOUT] [--spec specs/x.yaml ...]
     python -m tests.template_diff compare BEFORE AFTER
+    python -m tests.template_diff freeze SNAPSHOT OUT
 
-``compare`` prints one line per difference and exits 1 when there is any.
+``compare`` prints one line per difference and exits 1 when there is any. ``freeze`` keeps the
+templates of a snapshot, by stack name, as one ``<spec>.json.gz`` per spec: what the upgrade
+test (tests/edits/test_upgrade.py) deploys the current templates over.
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import os
 import subprocess
@@ -37,19 +41,36 @@ class Difference:
         return f"{self.where}: {self.what}"
 
 
-def stack_templates(outdir: Path) -> dict[str, dict[str, Any]]:
-    """Every stack template of an assembly (nested stage assemblies included), by display name."""
+def stack_templates(outdir: Path, *, by_name: bool = False) -> dict[str, dict[str, Any]]:
+    """Every stack template of an assembly (nested stage assemblies included), by display name (or stack name)."""
     found: dict[str, dict[str, Any]] = {}
     manifest = json.loads((outdir / "manifest.json").read_text(encoding="utf-8"))
     for artifact in manifest.get("artifacts", {}).values():
         props = artifact.get("properties", {})
         if artifact["type"] == "cdk:cloud-assembly":
-            found.update(stack_templates(outdir / props["directoryName"]))
+            found.update(stack_templates(outdir / props["directoryName"], by_name=by_name))
         elif artifact["type"] == "aws:cloudformation:stack":
-            found[artifact.get("displayName", props.get("stackName"))] = json.loads(
-                (outdir / props["templateFile"]).read_text(encoding="utf-8")
-            )
+            key = props.get("stackName") if by_name else artifact.get("displayName", props.get("stackName"))
+            found[key] = json.loads((outdir / props["templateFile"]).read_text(encoding="utf-8"))
     return found
+
+
+def freeze(snapshot_dir: Path, out: Path) -> list[Path]:
+    """Each spec's templates of a snapshot, by stack name, as ``out/<spec>.json.gz`` (stable bytes)."""
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for outdir in sorted(p for p in snapshot_dir.iterdir() if (p / "manifest.json").exists()):
+        target = out / f"{outdir.name}.json.gz"
+        text = json.dumps(stack_templates(outdir, by_name=True), sort_keys=True, separators=(",", ":"))
+        target.write_bytes(gzip.compress(text.encode("utf-8"), mtime=0))
+        written.append(target)
+    return written
+
+
+def thawed(frozen: Path) -> dict[str, dict[str, Any]]:
+    """The templates ``freeze`` kept for one spec, by stack name."""
+    templates: dict[str, dict[str, Any]] = json.loads(gzip.decompress(frozen.read_bytes()))
+    return templates
 
 
 def _context(root: Path, spec: Path) -> str:
@@ -146,7 +167,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     comp = commands.add_parser("compare", help="compare two snapshots; exit 1 on any difference")
     comp.add_argument("before", type=Path)
     comp.add_argument("after", type=Path)
+    keep = commands.add_parser("freeze", help="keep a snapshot's templates as <spec>.json.gz, by stack name")
+    keep.add_argument("snapshot", type=Path)
+    keep.add_argument("out", type=Path)
     args = parser.parse_args(argv)
+    if args.command == "freeze":
+        for target in freeze(args.snapshot, args.out):
+            print(f"wrote {target}")
+        return 0
     if args.command == "snapshot":
         for outdir in snapshot(args.root.resolve(), args.out.resolve(), args.spec):
             print(f"wrote {outdir}")

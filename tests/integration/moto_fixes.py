@@ -15,6 +15,10 @@ tests mark the gap ``xfail(strict=True)`` instead.
    get_cfn_attribute: AttributeError, HTTP 500): a scaling policy on the ALB's RequestCountPerTarget
    reads TargetGroupFullName. Added: TargetGroupArn, TargetGroupName, TargetGroupFullName and
    LoadBalancerArns, as CloudFormation documents them.
+7. A stack update or delete that removes a role and the customer-managed policy attached to it:
+   moto deletes the role first, and IAM refuses (DeleteConflict, "must detach all policies
+   first"). CloudFormation deletes the policy first (it names the role), so the role is
+   deleted after its policies are detached: the role's CloudFormation delete now detaches them.
 
 Extension, distinct from the bug fixes above: ``AWS::ApplicationAutoScaling::ScalableTarget``
 (with its ScheduledActions) and ``AWS::ApplicationAutoScaling::ScalingPolicy``. moto's
@@ -52,6 +56,7 @@ from moto.core.common_models import CloudFormationModel
 from moto.ec2.models.elastic_network_interfaces import NetworkInterface
 from moto.ecs.models import EC2ContainerServiceBackend
 from moto.elbv2.models import FakeTargetGroup
+from moto.iam.models import Role, iam_backends
 from moto.kms.models import Key
 from moto.servicediscovery.models import ServiceDiscoveryBackend, servicediscovery_backends
 
@@ -445,6 +450,19 @@ class CfnHttpNamespace(CloudFormationModel):
         self.delete_from_cloudformation_json(self.namespace_id, {}, account_id, region_name)
 
 
+_delete_role = Role.delete_from_cloudformation_json
+
+
+def _delete_role_after_its_policies(cls: type, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str) -> None:
+    """Fix 7: detach the role's managed policies (CloudFormation deletes them first), then delete it."""
+    for backend in iam_backends[account_id].values():
+        for role in list(backend.roles.values()):
+            if role.name == resource_name:
+                for arn in list(role.managed_policies):
+                    backend.detach_role_policy(arn, resource_name)
+    _delete_role.__func__(cls, resource_name, cloudformation_json, account_id, region_name)  # type: ignore[attr-defined]
+
+
 def apply() -> None:
     """Install the fixes and the Application Auto Scaling and Cloud Map extensions (idempotent)."""
     # The models above register themselves as CloudFormationModel subclasses on import;
@@ -454,6 +472,7 @@ def apply() -> None:
     assert cfn_parsing.get_model_map()["AWS::ApplicationAutoScaling::ScalableTarget"] is CfnScalableTarget
     assert cfn_parsing.get_model_map()["AWS::ServiceDiscovery::HttpNamespace"] is CfnHttpNamespace
     Key.create_from_cloudformation_json = classmethod(_create_key_fixed)  # type: ignore[assignment]
+    Role.delete_from_cloudformation_json = classmethod(_delete_role_after_its_policies)  # type: ignore[assignment]
     cfn_models.CloudFormationBackend._resolve_update_parameters = _resolve_update_parameters  # type: ignore[method-assign]
     EC2ContainerServiceBackend._calculate_task_resource_requirements = staticmethod(_requirements_fixed)  # type: ignore[method-assign]
     if "get_cfn_attribute" not in vars(FakeTargetGroup):

@@ -294,7 +294,7 @@ def test_preflight_refuses_a_retained_log_group_in_the_way(
     assert "log group /ecs/my-app/dev/old-report of my-app-dev-workloads exists already, outside these stacks" in out.getvalue()
 
 
-@moto_gap(reason="moto cannot delete these stacks: an IAM role with an attached managed policy fails to delete")
+@moto_gap(reason="moto deletes the workload stack but refuses the network stack's VPC ('has dependencies') it no longer holds")
 def test_destroy_removes_the_stacks(emulator: Emulator, synth: Callable[[str], Synthesized], outputs: dict[str, dict[str, str]]) -> None:
     emulator.cdk("destroy", "-a", str(synth("default").outdir), "**", "--force")
     names = {s["StackName"] for s in emulator.client("cloudformation").describe_stacks()["Stacks"]}
