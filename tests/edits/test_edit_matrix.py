@@ -78,6 +78,9 @@ BASES: dict[str, Callable[[], Spec]] = {
     "default": lambda: _example("default"),
     "default+connect": lambda: _with_service_connect(_example("default")),
     "web": lambda: _example("web"),
+    "batch": lambda: _example("batch"),
+    "access": lambda: _example("access"),
+    "production": lambda: _example("production"),
 }
 
 
@@ -153,8 +156,32 @@ def _without_service_connect(data: Spec) -> None:
     data.pop("service_connect")
 
 
+def _remove_job(name: str) -> Callable[[Spec], None]:
+    def edit(data: Spec) -> None:
+        data["jobs"] = [j for j in data["jobs"] if j["name"] != name]
+
+    return edit
+
+
+def _remove_workers(data: Spec) -> None:
+    data["workers"] = []
+
+
+def _add_job_first(data: Spec) -> None:
+    data["jobs"].insert(0, {**copy.deepcopy(data["jobs"][0]), "name": "audit"})
+
+
+def _without_exec_access(data: Spec) -> None:
+    service = data["services"][0]
+    service["access"] = [a for a in service["access"] if a["type"] != "ecs_exec"]
+
+
 def _nothing(data: Spec) -> None:
     """The unchanged spec (the deploy of the same assembly)."""
+
+
+def _again(data: Spec) -> None:
+    """The unchanged spec, synthesized a second time: synthesis is deterministic, so the deploy changes nothing."""
 
 
 SERVICES_2 = "market-staging-services-2"
@@ -168,7 +195,7 @@ def _moved_rule(stack: str, service: str) -> dict[str, str]:
 
 #: name -> (base, edit, what it may do).
 EDITS: dict[str, tuple[str, Callable[[Spec], None], Expected]] = {
-    "nothing": ("services", _nothing, Expected()),
+    **{f"synthesize again ({base})": (base, _again, Expected()) for base in BASES},
     "add a service first": ("services", _add_first, Expected(touches=("Service-reviews",))),
     "remove the first service": (
         "services",
@@ -235,6 +262,15 @@ EDITS: dict[str, tuple[str, Callable[[Spec], None], Expected]] = {
         "split",
         _without_exec,
         Expected(touches=("Default/ExecKey", "Default/ExecLogs", "Service-orders"), first=("staging/Services2",)),
+    ),
+    "remove one job of several": ("batch", _remove_job("nightly-export"), Expected(touches=("Job-nightly-export",))),
+    "remove the only worker": ("batch", _remove_workers, Expected(touches=("Worker-thumbnailer",))),
+    "add a job first (production)": ("production", _add_job_first, Expected(touches=("Job-audit",))),
+    "reorder the jobs (production)": ("production", lambda d: d["jobs"].reverse(), Expected()),
+    "remove ECS Exec from the only service": (
+        "access",
+        _without_exec_access,
+        Expected(touches=("Default/ExecKey", "Default/ExecLogs", "Service-api")),
     ),
     "go from 16 services to 15": (
         "sixteen",
