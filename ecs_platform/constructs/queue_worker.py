@@ -3,6 +3,7 @@ its backlog per task (issue: batch jobs and queue workers)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from aws_cdk import Duration
@@ -25,6 +26,10 @@ class QueueWorkerProps(WorkloadProps):
     """An existing queue to consume. Default: a new KMS-encrypted, SSL-only queue with a dead-letter queue."""
     queue_key: kms.IKey | None = None
     """The customer-managed key of an existing ``queue``, if any: the task role may decrypt through SQS. Default: none."""
+    earlier_queue_keys: Sequence[kms.IKey] = ()
+    """Keys that encrypted the worker's own queue before ``message_key`` (an upgrade that moved the queue to
+    another key): messages already queued stay encrypted with them, so the task role may still decrypt
+    through SQS, for this queue only (its encryption context). Default: none."""
     service_name: str | None = None
     """Service name and Name tag. Default: generated."""
     min_capacity: int = 1
@@ -74,6 +79,9 @@ class QueueWorker(TaskAccessors, Construct):
         self.task.task_role.grant_sqs_consume(self.queue)
         if queue_key is not None:
             self.task.task_role.grant_kms(queue_key, via_service="sqs")
+        if props.queue is None:
+            for key in props.earlier_queue_keys:
+                self.task.task_role.grant_kms(key, via_service="sqs", encryption_context={"aws:sqs:arn": self.queue.queue_arn})
         self.security_group = props.security_group or BatchSecurityGroup(
             self, "SecurityGroup", props=SecurityGroupProps(vpc=props.cluster.vpc, name=props.service_name)
         )

@@ -176,12 +176,16 @@ class TaskRole(EcsTasksRole):
         """secretsmanager:GetSecretValue on one secret."""
         return self.grant_integration("secrets_manager", [secret.secret_arn])
 
-    def grant_kms(self, key: kms.IKey, *, via_service: str, write: bool = False) -> iam.Grant:
+    def grant_kms(
+        self, key: kms.IKey, *, via_service: str, write: bool = False, encryption_context: Mapping[str, str] | None = None
+    ) -> iam.Grant:
         """kms:Decrypt (and kms:GenerateDataKey when ``write``) on a customer-managed key, only
-        through ``via_service`` (e.g. ``sqs``) in this region (the ``kms:ViaService`` condition)."""
+        through ``via_service`` (e.g. ``sqs``) in this region (the ``kms:ViaService`` condition),
+        and only for ``encryption_context`` when given (``{"aws:sqs:arn": queue_arn}``)."""
         region = Stack.of(self).region
+        conditions = {f"kms:EncryptionContext:{k}": v for k, v in (encryption_context or {}).items()}
         return self._grant(
             KMS_ACTIONS["write" if write else "read"],
             [key.key_arn],
-            {"StringEquals": {"kms:ViaService": f"{via_service}.{region}.amazonaws.com"}},
+            {"StringEquals": {"kms:ViaService": f"{via_service}.{region}.amazonaws.com", **conditions}},
         )

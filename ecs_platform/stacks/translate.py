@@ -309,6 +309,9 @@ class Translation:
             vpc_subnets=network.batch_subnets,
             queue=sqs.Queue.from_queue_arn(scope, "Queue", spec.queue.arn) if spec.queue.arn else None,
             queue_key=kms.Key.from_key_arn(scope, "QueueKey", spec.queue.kms_key) if spec.queue.kms_key else None,
+            # 0.1 encrypted the worker's own queue with the platform's single key (now the logs key): the messages
+            # queued before the upgrade stay readable. Remove in 0.3.
+            earlier_queue_keys=[platform.key],
             service_name=spec.name,
             min_capacity=spec.min_count,
             max_capacity=spec.max_count,

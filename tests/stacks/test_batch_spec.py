@@ -138,6 +138,16 @@ def test_worker_consumes_its_own_encrypted_queue_with_redrive(batch: Synthesized
     statements = policy["Properties"]["PolicyDocument"]["Statement"]
     assert {"Action": ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"],
             "Effect": "Allow", "Resource": {"Fn::GetAtt": [queue_id, "Arn"]}} in statements  # fmt: skip
+    keys = {s["Resource"]["Fn::GetAtt"][0]: s for s in statements if s["Action"] == "kms:Decrypt"}
+    assert keys["MessagingKey9A79A2B1"]["Condition"] == {"StringEquals": {"kms:ViaService": "sqs.ap-northeast-1.amazonaws.com"}}
+    # 0.1 encrypted the queue with the key that now encrypts logs only: the messages queued before the upgrade stay
+    # readable, through SQS and for this queue only.
+    assert keys["Key961B73FD"]["Condition"] == {
+        "StringEquals": {
+            "kms:ViaService": "sqs.ap-northeast-1.amazonaws.com",
+            "kms:EncryptionContext:aws:sqs:arn": {"Fn::GetAtt": [queue_id, "Arn"]},
+        }
+    }
 
 
 def test_worker_scales_on_backlog_per_task_down_to_zero(batch: Synthesized) -> None:
