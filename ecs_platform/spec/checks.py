@@ -288,10 +288,16 @@ def stack_placement(spec: Spec) -> Iterator[Issue]:
         per_stack.setdefault(service.stack or "workloads", []).append(i)
     for stack, members in per_stack.items():
         for i in members[limits.SERVICES_PER_STACK :]:
+            # For the workload stack, the stack ecs-platform 0.1 put this service in by its position: an upgrade keeps it.
+            suggestion = (
+                f"services-{i // limits.SERVICES_PER_STACK + 1} (where ecs-platform 0.1 put services[{i}])"
+                if stack == "workloads"
+                else f"{stack}-2"
+            )
             yield (
                 f"services[{i}].stack",
                 f"the {stack!r} stack already holds {limits.SERVICES_PER_STACK} services; allowed: at most "
-                f"{limits.SERVICES_PER_STACK} a stack: name another stack here, e.g. stack: {stack}-2",
+                f"{limits.SERVICES_PER_STACK} a stack: name another stack here, e.g. stack: {suggestion}",
             )
 
 

@@ -139,7 +139,7 @@ CASES: dict[str, Bad] = {
         ),
         "services[15].stack",
         r"the 'workloads' stack already holds 15 services",
-        r"allowed: at most 15 a stack: name another stack here, e\.g\. stack: workloads-2",
+        r"allowed: at most 15 a stack: name another stack here, e\.g\. stack: services-2 \(where ecs-platform 0\.1 put services\[15\]\)",
     ),
     "use2_a_stack_named_like_the_platforms_own": Bad(
         _update(svc("orders"), stack="network"),
