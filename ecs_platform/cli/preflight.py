@@ -118,15 +118,16 @@ def _exports(template: Mapping[str, Any]) -> set[str]:
     return {o["Export"]["Name"] for o in template.get("Outputs", {}).values() if isinstance(o.get("Export", {}).get("Name"), str)}
 
 
-def _imports(node: Any) -> Iterator[str]:
+def imports(node: Any) -> Iterator[str]:
+    """The export names a template (or any part of one) imports with ``Fn::ImportValue``."""
     if isinstance(node, Mapping):
         if isinstance(node.get("Fn::ImportValue"), str):
             yield node["Fn::ImportValue"]
         for value in node.values():
-            yield from _imports(value)
+            yield from imports(value)
     elif isinstance(node, list):
         for value in node:
-            yield from _imports(value)
+            yield from imports(value)
 
 
 def check_missing_stacks(new: Sequence[AssemblyStack], deployed: Mapping[str, Any], findings: Findings) -> None:
@@ -141,7 +142,7 @@ def check_missing_stacks(new: Sequence[AssemblyStack], deployed: Mapping[str, An
 
 
 def _imports_of(template: Mapping[str, Any]) -> set[str]:
-    return set(_imports(template))
+    return set(imports(template))
 
 
 def deploy_order(new: Sequence[AssemblyStack], old: Mapping[str, dict[str, Any]], findings: Findings) -> list[AssemblyStack]:

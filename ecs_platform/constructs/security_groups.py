@@ -11,6 +11,7 @@ explicit egress (CLI-1).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from aws_cdk import Tags
 from aws_cdk import aws_ec2 as ec2
@@ -36,12 +37,14 @@ class LoadBalancerSecurityGroupProps(SecurityGroupProps):
 
 
 class _NamedGroup(ec2.SecurityGroup):
-    """A security group with a description, explicit egress and a Name tag (CLI-1)."""
+    """A security group with a description, explicit egress and a Name tag (CLI-1). A subclass states
+    its ``DESCRIPTION`` (fixed at creation: a new one replaces the group) and ``ALLOW_ALL_OUTBOUND``."""
 
-    def __init__(
-        self, scope: Construct, construct_id: str, *, props: SecurityGroupProps, description: str, allow_all_outbound: bool
-    ) -> None:
-        super().__init__(scope, construct_id, vpc=props.vpc, allow_all_outbound=allow_all_outbound, description=description)
+    DESCRIPTION: ClassVar[str]
+    ALLOW_ALL_OUTBOUND: ClassVar[bool] = False
+
+    def __init__(self, scope: Construct, construct_id: str, *, props: SecurityGroupProps) -> None:
+        super().__init__(scope, construct_id, vpc=props.vpc, allow_all_outbound=self.ALLOW_ALL_OUTBOUND, description=self.DESCRIPTION)
         Tags.of(self).add("Name", props.name or self.node.path.replace("/", "-"))
 
 
@@ -49,8 +52,10 @@ class LoadBalancerSecurityGroup(_NamedGroup):
     """Inbound 80 (HTTP) and 443 (HTTPS) from the internet (``internet_facing``) or from the
     VPC; no outbound rule until targets are registered."""
 
+    DESCRIPTION = "ALB: inbound 80/443 only (SEC-2)"
+
     def __init__(self, scope: Construct, construct_id: str, *, props: LoadBalancerSecurityGroupProps) -> None:
-        super().__init__(scope, construct_id, props=props, allow_all_outbound=False, description="ALB: inbound 80/443 only (SEC-2)")
+        super().__init__(scope, construct_id, props=props)
         internet_facing = props.internet_facing
         self.clients = props.internal_clients or ec2.Peer.ipv4(props.vpc.vpc_cidr_block)
         """Who may reach the load balancer from inside: ``internal_clients``, or the VPC."""
@@ -74,27 +79,17 @@ class WebTaskSecurityGroup(_NamedGroup):
     """Web tasks: no inbound rule of its own (the load balancer's listener adds the one from
     its security group on the container port); outbound all, as the document prescribes."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, props: SecurityGroupProps) -> None:
-        super().__init__(
-            scope,
-            construct_id,
-            props=props,
-            allow_all_outbound=True,
-            description="Web tasks: inbound from the ALB only, outbound all (SEC-2)",
-        )
+    DESCRIPTION = "Web tasks: inbound from the ALB only, outbound all (SEC-2)"
+    ALLOW_ALL_OUTBOUND = True
 
 
 class BatchSecurityGroup(_NamedGroup):
     """Batch tasks: no inbound rule; outbound tcp/443 only (AWS APIs, image registries)."""
 
+    DESCRIPTION = "Batch tasks: no inbound, outbound 443 only (SEC-2)"
+
     def __init__(self, scope: Construct, construct_id: str, *, props: SecurityGroupProps) -> None:
-        super().__init__(
-            scope,
-            construct_id,
-            props=props,
-            allow_all_outbound=False,
-            description="Batch tasks: no inbound, outbound 443 only (SEC-2)",
-        )
+        super().__init__(scope, construct_id, props=props)
         self.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to AWS APIs and registries")
 
 
@@ -103,14 +98,7 @@ class ServiceConnectCallerSecurityGroup(_NamedGroup):
     and each server that names the caller admits it on its own port. No rule of its own: egress is
     the caller's own group's (web tasks: all)."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, props: SecurityGroupProps) -> None:
-        super().__init__(
-            scope,
-            construct_id,
-            props=props,
-            allow_all_outbound=False,
-            description="Service Connect caller: the servers that name it allow their port from this group (ARCH-7)",
-        )
+    DESCRIPTION = "Service Connect caller: the servers that name it allow their port from this group (ARCH-7)"
 
 
 class ServiceConnectClientsSecurityGroup(_NamedGroup):
@@ -119,11 +107,4 @@ class ServiceConnectClientsSecurityGroup(_NamedGroup):
     keeps it, unchanged, for one release: services stacks deployed by 0.1 import it, and CloudFormation
     refuses to remove an export in use."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, props: SecurityGroupProps) -> None:
-        super().__init__(
-            scope,
-            construct_id,
-            props=props,
-            allow_all_outbound=False,
-            description="Service Connect clients: servers allow their port from this group (ARCH-7)",
-        )
+    DESCRIPTION = "Service Connect clients: servers allow their port from this group (ARCH-7)"

@@ -9,7 +9,7 @@ from constructs import Construct
 
 from ecs_platform.constructs import BatchJob, LoadBalancer, Network, QueueWorker, WorkloadPlatform
 from ecs_platform.outputs import RUN_TASK_PARAMETERS, output_prefix
-from ecs_platform.stacks.services_stack import ServiceHost, output, tag
+from ecs_platform.stacks.services_stack import ServiceHost, adopt, output
 from ecs_platform.stacks.services_stack import load_balancer as build_load_balancer
 from ecs_platform.stacks.translate import Translation
 
@@ -49,9 +49,7 @@ class WorkloadStack(ServiceHost):
     def _job(self, name: str) -> BatchJob:
         scope = Construct(self, f"Job-{name}")
         job = BatchJob(scope, "BatchJob", props=self.translation.batch_job(scope, name, self.network, self.platform))
-        self.translation.grant_access(scope, name, job.task_role, self.platform)
-        tag(scope, self.translation.workload_tags(name))
-        prefix = output_prefix(name)
+        prefix = adopt(scope, name, job.task_role, self.translation, self.platform)
         output(scope, f"{prefix}RunTaskCommand", job.run_task_command, f"{name}: run it now (CLI-7)")
         output(scope, f"{prefix}{RUN_TASK_PARAMETERS}", job.run_task_parameters, f"{name}: RunTask request (ecs-platform run-task)")
         output(scope, f"{prefix}TaskDefinition", job.task_definition.task_definition_arn, f"{name}: task definition (CLI-8)")
@@ -60,9 +58,7 @@ class WorkloadStack(ServiceHost):
     def _worker(self, name: str) -> QueueWorker:
         scope = Construct(self, f"Worker-{name}")
         worker = QueueWorker(scope, "QueueWorker", props=self.translation.queue_worker(scope, name, self.network, self.platform))
-        self.translation.grant_access(scope, name, worker.task_role, self.platform)
-        tag(scope, self.translation.workload_tags(name))
-        prefix = output_prefix(name)
+        prefix = adopt(scope, name, worker.task_role, self.translation, self.platform)
         output(scope, f"{prefix}QueueUrl", worker.queue.queue_url, f"{name}: the queue it consumes")
         output(scope, f"{prefix}ServiceName", worker.service.service_name, f"{name}: ECS service (CLI-8)")
         return worker

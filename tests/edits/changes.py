@@ -18,6 +18,8 @@ from typing import Any
 
 from cfnlint.schema import PROVIDER_SCHEMA_MANAGER  # type: ignore[import-untyped]
 
+from ecs_platform.cli.preflight import imports
+
 Templates = Mapping[str, Mapping[str, Any]]
 """Stack name -> template."""
 
@@ -51,27 +53,6 @@ TRAFFIC_BEARING = frozenset(
     }
 )
 GUARDED = STATEFUL | TRAFFIC_BEARING
-
-#: The property that holds a resource's fixed physical name, by type (where the template may set one).
-NAME_PROPERTIES: Mapping[str, str] = {
-    "AWS::ECS::Service": "ServiceName",
-    "AWS::ECS::Cluster": "ClusterName",
-    "AWS::Logs::LogGroup": "LogGroupName",
-    "AWS::SNS::Topic": "TopicName",
-    "AWS::SQS::Queue": "QueueName",
-    "AWS::IAM::Role": "RoleName",
-    "AWS::IAM::ManagedPolicy": "ManagedPolicyName",
-    "AWS::ElasticLoadBalancingV2::LoadBalancer": "Name",
-    "AWS::ElasticLoadBalancingV2::TargetGroup": "Name",
-    "AWS::Events::Rule": "Name",
-    "AWS::Scheduler::Schedule": "Name",
-    "AWS::StepFunctions::StateMachine": "StateMachineName",
-    "AWS::S3::Bucket": "BucketName",
-    "AWS::KMS::Alias": "AliasName",
-    "AWS::CloudWatch::Alarm": "AlarmName",
-    "AWS::CloudWatch::Dashboard": "DashboardName",
-    "AWS::SSM::Parameter": "Name",
-}
 
 
 @dataclass(frozen=True)
@@ -134,18 +115,6 @@ def references(value: Any) -> Iterator[str]:
     elif isinstance(value, list):
         for item in value:
             yield from references(item)
-
-
-def imports(value: Any) -> Iterator[str]:
-    """The export names a value imports."""
-    if isinstance(value, Mapping):
-        if isinstance(value.get("Fn::ImportValue"), str):
-            yield value["Fn::ImportValue"]
-        for item in value.values():
-            yield from imports(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from imports(item)
 
 
 def exports(template: Mapping[str, Any]) -> dict[str, Any]:
@@ -235,42 +204,6 @@ def _replacement(
         if imported is not None:
             return f"{name} imports {imported}, whose value changes"
     return ""
-
-
-def fixed_names(templates: Templates) -> dict[tuple[str, str], tuple[str, str]]:
-    """(type, physical name) -> (stack, logical ID), for every resource whose template fixes its name."""
-    found = {}
-    for stack, template in templates.items():
-        for logical_id, resource in template.get("Resources", {}).items():
-            prop = NAME_PROPERTIES.get(resource["Type"])
-            name = resource.get("Properties", {}).get(prop) if prop else None
-            if name is not None:
-                found[(resource["Type"], _canonical(name))] = (stack, logical_id)
-    return found
-
-
-def reused_names(before: Templates, after: Templates) -> list[str]:
-    """Fixed names that another resource (another stack or logical ID) takes: CloudFormation creates the
-    new one before it deletes the old one, and the create fails on the name."""
-    old, new = fixed_names(before), fixed_names(after)
-    return [
-        f"{kind} {name} moves from {old[(kind, name)][0]}/{old[(kind, name)][1]} to {holder[0]}/{holder[1]}"
-        for (kind, name), holder in sorted(new.items())
-        if (kind, name) in old and old[(kind, name)] != holder
-    ]
-
-
-def lost_exports(before: Templates, after: Templates) -> list[str]:
-    """Exports a stack of ``after`` no longer has while a stack of ``before`` (deployed) imports them."""
-    imported = {name: stack for stack, template in before.items() for name in imports(template)}
-    lost = []
-    for stack, template in before.items():
-        if stack not in after:
-            continue
-        for name in sorted(set(exports(template)) - set(exports(after[stack]))):
-            if name in imported:
-                lost.append(f"{stack} drops export {name}, which {imported[name]} imports")
-    return lost
 
 
 def listener_rule_priorities(templates: Templates) -> dict[tuple[str, str], Any]:
