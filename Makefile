@@ -5,6 +5,9 @@ SHELL := bash
 .DEFAULT_GOAL := help
 
 SPEC ?= specs/default.yaml
+# One environment of a spec with several (`environments:`); empty: every environment.
+ENV ?=
+CONTEXT := -c spec=$(SPEC) $(if $(ENV),-c env=$(ENV))
 PYTHON ?= python3
 VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
@@ -55,9 +58,9 @@ $(CHECKOV_STAMP): requirements-checkov.txt
 setup: $(SYNTH_STAMP) $(NODE_STAMP) ## install what synthesis needs: the venv, Node 24, the pinned CDK CLI
 
 # A bad spec leaves the last good cdk.out/ as it was: synthesis writes next to it and replaces it on success.
-synth: setup ## synthesize SPEC=specs/... (default: specs/default.yaml) into cdk.out/ and summarize it
+synth: setup ## synthesize SPEC=specs/... (default: specs/default.yaml) [ENV=name] into cdk.out/ and summarize it
 	rm -rf .cdk.out.next
-	$(CDK) synth --quiet --output .cdk.out.next -c spec=$(SPEC) $(STACKS) || { rm -rf .cdk.out.next; exit 1; }
+	$(CDK) synth --quiet --output .cdk.out.next $(CONTEXT) $(STACKS) || { rm -rf .cdk.out.next; exit 1; }
 	rm -rf cdk.out && mv .cdk.out.next cdk.out
 	@python -m ecs_platform.summary cdk.out
 
@@ -78,12 +81,12 @@ lint: synth $(DEV_STAMP) $(CHECKOV_STAMP) ## ruff, mypy, cfn-lint and checkov ov
 access-report: synth ## per workload: role -> actions -> resources
 	@python -m ecs_platform.access_report cdk.out
 
-diff: setup ## compare SPEC with what is deployed (AWS credentials)
-	$(CDK) diff -c spec=$(SPEC) $(STACKS)
+diff: setup ## compare SPEC [ENV=name] with what is deployed (AWS credentials)
+	$(CDK) diff $(CONTEXT) $(STACKS)
 
 # Synthesize (cdk-nag gate), compare with what is deployed (ecs-platform preflight), then deploy that very assembly.
 # The preflight names the stacks that must go first (they stop importing an export their exporter drops).
-deploy: synth ## deploy SPEC after a preflight against what is deployed; independent stacks at once (AWS credentials)
+deploy: synth ## deploy SPEC [ENV=name] after a preflight against what is deployed; independent stacks at once (AWS credentials)
 	python -m ecs_platform.cli preflight cdk.out --order-file cdk.out/deploy-first.txt
 	while read -r stack; do $(CDK) deploy --app cdk.out --require-approval broadening --exclusively "$$stack" || exit 1; done < cdk.out/deploy-first.txt
 	$(CDK) deploy --app cdk.out --require-approval broadening --concurrency $(CONCURRENCY) $(STACKS)

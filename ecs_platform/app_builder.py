@@ -6,7 +6,7 @@ tests check is exactly what ``cdk synth`` produces.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,10 +30,16 @@ def project_context() -> dict[str, Any]:
 
 def add_platform(app: App, spec: Spec, *, nag: bool = True) -> PlatformStage:
     """Add the spec's stage to ``app`` and register the cdk-nag packs on it."""
-    stage = PlatformStage(app, spec.environment.name, spec=spec)
+    (stage,) = add_platforms(app, [spec], nag=nag)
+    return stage
+
+
+def add_platforms(app: App, specs: Sequence[Spec], *, nag: bool = True) -> list[PlatformStage]:
+    """Add one stage per environment (named after it, in the spec's order) and register the cdk-nag packs."""
+    stages = [PlatformStage(app, spec.environment.name, spec=spec) for spec in specs]
     if nag:
         Validations.of(app).add_plugins(*(pack(app) for pack in NAG_PACKS))
-    return stage
+    return stages
 
 
 def build_app(
@@ -44,5 +50,17 @@ def build_app(
     nag: bool = True,
 ) -> tuple[App, PlatformStage]:
     """A fresh :class:`App` with the project's feature flags (plus ``context``) and the spec's stage."""
+    app, (stage,) = build_platform_app([spec], context=context, outdir=outdir, nag=nag)
+    return app, stage
+
+
+def build_platform_app(
+    specs: Sequence[Spec],
+    *,
+    context: Mapping[str, Any] | None = None,
+    outdir: str | None = None,
+    nag: bool = True,
+) -> tuple[App, list[PlatformStage]]:
+    """A fresh :class:`App` with the project's feature flags (plus ``context``) and a stage per environment."""
     app = App(context={**project_context(), **(context or {})}, outdir=outdir)
-    return app, add_platform(app, spec, nag=nag)
+    return app, add_platforms(app, specs, nag=nag)

@@ -126,11 +126,14 @@ class Range:
         return check_int_range(value, self.low, self.high, self.why)
 
 
-#: A service's running tasks (desired count).
-SERVICE_TASKS = Range(2, MAX_TASKS_PER_SERVICE, "HA-3: at least two tasks across AZs; LIM-3: at most 5,000 tasks per service")
+#: A service's running tasks (desired count). One task runs in one AZ: only outside production
+#: (:data:`PRODUCTION_MIN_TASKS`), where it saves cost.
+SERVICE_TASKS = Range(1, MAX_TASKS_PER_SERVICE, "LIM-3: at most 5,000 tasks per service")
 #: The fewest and most tasks Service Auto Scaling keeps a service between.
-SCALING_MIN_TASKS = Range(2, MAX_TASKS_PER_SERVICE, "HA-5: at least two tasks")
-SCALING_MAX_TASKS = Range(2, MAX_TASKS_PER_SERVICE, "LIM-3")
+SCALING_MIN_TASKS = Range(1, MAX_TASKS_PER_SERVICE, "LIM-3")
+SCALING_MAX_TASKS = Range(1, MAX_TASKS_PER_SERVICE, "LIM-3")
+#: The fewest tasks a production service runs, spread over AZs (HA-3, HA-5).
+PRODUCTION_MIN_TASKS = Range(2, MAX_TASKS_PER_SERVICE, "HA-3: a production service runs at least two tasks across AZs")
 #: A queue worker's task range: it may scale to zero.
 WORKER_MIN_TASKS = Range(0, MAX_TASKS_PER_SERVICE, "LIM-3")
 WORKER_MAX_TASKS = Range(1, MAX_TASKS_PER_SERVICE, "LIM-3")

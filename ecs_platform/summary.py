@@ -17,11 +17,19 @@ from typing import Any
 _NOT_NAG = {"CloudFormation Validate"}
 
 
+#: Elastic IP addresses per account and region before a quota increase: each NAT gateway holds one.
+EIP_QUOTA = 5
+
+
 @dataclass
 class StackSummary:
     display_name: str
     stack_name: str
     resources: Counter[str]
+    environment: str = ""
+    """``aws://<account>/<region>`` (``unknown-account`` when the spec names none)."""
+    single_task_services: list[str] = field(default_factory=list)
+    """Services that run one task (a development environment saving cost; not HA-3)."""
 
 
 @dataclass
@@ -59,9 +67,39 @@ def stacks(outdir: Path) -> list[StackSummary]:
             display_name=artifact.get("displayName", artifact["properties"].get("stackName", "?")),
             stack_name=artifact["properties"].get("stackName", artifact.get("displayName", "?")),
             resources=Counter(r["Type"] for r in template.get("Resources", {}).values()),
+            environment=artifact.get("environment", ""),
+            single_task_services=sorted(
+                str(r["Properties"].get("ServiceName", logical_id))
+                for logical_id, r in template.get("Resources", {}).items()
+                if r["Type"] == "AWS::ECS::Service" and r.get("Properties", {}).get("DesiredCount") == 1
+            ),
         )
         for artifact, template in _stack_artifacts(outdir)
     ]
+
+
+def notes(all_stacks: list[StackSummary]) -> list[str]:
+    """What a reader of the summary should know: services on one task, and NAT gateways past the EIP quota."""
+    lines = []
+    for stack in all_stacks:
+        if stack.single_task_services:
+            names = ", ".join(stack.single_task_services)
+            lines.append(f"note: {stack.display_name} runs one task of {names} (one AZ: fine outside production, not HA-3)")
+    nat: Counter[str] = Counter()
+    for stack in all_stacks:
+        nat[stack.environment] += stack.resources["AWS::EC2::NatGateway"]
+    counted = {environment: count for environment, count in sorted(nat.items()) if count}
+    if counted:
+        each = ", ".join(f"{environment.removeprefix('aws://')} {count}" for environment, count in counted.items())
+        lines.append(f"NAT gateways (Elastic IPs, default quota {EIP_QUOTA} per account and region): {each}")
+    for environment, count in counted.items():
+        if count > EIP_QUOTA:
+            lines.append(
+                f"warning: {count} NAT gateways in {environment.removeprefix('aws://')} over all environments: each holds an "
+                f"Elastic IP address and the default quota is {EIP_QUOTA} per account and region (ask for more, or set "
+                "network.nat_gateways)"
+            )
+    return lines
 
 
 def nag(outdir: Path) -> list[NagSummary]:
@@ -89,6 +127,7 @@ def render(outdir: Path) -> str:
         top = ", ".join(f"{kind.split('::', 1)[1]} {n}" for kind, n in stack.resources.most_common(5))
         lines.append(f"  {stack.display_name:<18} {stack.stack_name:<28} {total:>4} resources  ({top}, ...)")
     lines.append(f"  {len(all_stacks)} stacks, {sum(sum(s.resources.values()) for s in all_stacks)} resources (limit: 500 per stack)")
+    lines += notes(all_stacks)
     packs = nag(outdir)
     if not packs:
         lines.append("cdk-nag: no validation report (synthesized without the rule packs?)")

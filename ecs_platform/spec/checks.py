@@ -199,6 +199,12 @@ def https_has_certificate(spec: Spec) -> Iterator[Issue]:
                     f"the certificate is in {match.group(2)}; allowed: a certificate in the environment's region {env.region} "
                     "(an ALB uses certificates of its own region)",
                 )
+            elif env.account is not None and match.group(3) != env.account:
+                yield (
+                    f"{path}.certificate_arn",
+                    f"the certificate is in account {match.group(3)}; allowed: a certificate of the environment's account "
+                    f"{env.account} (an ALB uses certificates of its own account; override it per environment)",
+                )
         if lb.test_listener_port in (80, 443):
             yield f"{path}.test_listener_port", f"{lb.test_listener_port} is a production listener's port; allowed: another port"
 
@@ -416,6 +422,17 @@ def service_reachability(spec: Spec) -> Iterator[Issue]:
             yield f"{path}.connect.name", f"{name!r} is the Service Connect name of {names[name]} services; allowed: unique names"
 
 
+def production_runs_two_tasks(spec: Spec) -> Iterator[Issue]:
+    """HA-3 / HA-5: a production service runs at least two tasks across AZs; outside production one may do."""
+    if not spec.environment.production:
+        return
+    for i, service in enumerate(spec.services):
+        for path, value in (("desired_count", service.desired_count), ("scaling.min_count", service.scaling.min_count)):
+            problem = limits.PRODUCTION_MIN_TASKS.check(value) if value is not None else None
+            if problem:
+                yield f"services[{i}].{path}", f"{problem} in a production environment"
+
+
 def service_connect_callers(spec: Spec) -> Iterator[Issue]:
     """SEC-2: a Service Connect server admits the services it names and nobody else; an internal one
     that names none would be reachable by no one."""
@@ -601,6 +618,7 @@ CHECKS: tuple[Check, ...] = (
     alb_quotas,
     deployment_strategy,
     service_reachability,
+    production_runs_two_tasks,
     service_connect_callers,
     callers_are_services,
     service_connect_tls,

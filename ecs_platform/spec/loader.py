@@ -12,6 +12,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from ecs_platform.spec.access import ENTRY_MODELS
 from ecs_platform.spec.checks import check_spec
+from ecs_platform.spec.environments import EnvironmentDocument, documents, origin
 from ecs_platform.spec.models import Spec
 
 
@@ -144,6 +145,46 @@ def parse_spec(data: Any, *, source: str = "<spec>") -> Spec:
     return spec
 
 
+def parse_specs(data: Any, *, source: str = "<spec>", environment: str | None = None) -> list[Spec]:
+    """Validate a spec of one ``environment:`` or several ``environments:`` into one :class:`Spec` per environment,
+    in the spec's order (only ``environment``'s when given), or raise :class:`SpecError` with every problem of
+    every environment."""
+    if not isinstance(data, Mapping) or "environments" not in data:
+        specs = [parse_spec(data, source=source)]
+    else:
+        specs = _parse_environments(data, source)
+    if environment is None:
+        return specs
+    chosen = [spec for spec in specs if spec.environment.name == environment]
+    if not chosen:
+        names = ", ".join(spec.environment.name for spec in specs)
+        raise SpecError(source, [("", f"environment {environment!r} is not in the spec; allowed: {names}")])
+    return chosen
+
+
+def _parse_environments(data: Mapping[str, Any], source: str) -> list[Spec]:
+    found, issues = documents(data)
+    specs: list[Spec] = []
+    by_issue: dict[tuple[str, str], list[EnvironmentDocument]] = {}
+    for document in found:
+        try:
+            specs.append(parse_spec(document.data, source=source))
+        except SpecError as error:
+            for path, message in error.issues:
+                where = origin(path, document)
+                if where is not None:
+                    issues.append((where, message))
+                else:
+                    by_issue.setdefault((path, message), []).append(document)
+    for (path, message), failing in by_issue.items():
+        # A shared setting that fails in every environment is one problem; else it names where it fails.
+        names = ", ".join(d.name for d in failing)
+        issues.append((path, message if len(failing) == len(found) else f"{message} (in environment {names})"))
+    if issues:
+        raise SpecError(source, issues)
+    return specs
+
+
 #: The lists of entries that are checked one by one when the spec as a whole has structural errors.
 _ENTRY_LISTS = ("services", "jobs", "workers", "load_balancers")
 _ENTRY_PATH = re.compile(rf"^({'|'.join(_ENTRY_LISTS)})\[(\d+)\]")
@@ -267,6 +308,16 @@ def _read_yaml(path: Path) -> Any:
         raise SpecError(source, [("", "the YAML is nested too deeply; allowed: a spec of ordinary depth")]) from None
 
 
-def load_spec(path: str | Path) -> Spec:
-    """Read and validate a YAML spec file."""
-    return parse_spec(_read_yaml(Path(path)), source=str(path))
+def load_specs(path: str | Path, *, environment: str | None = None) -> list[Spec]:
+    """Read and validate a YAML spec file: one :class:`Spec` per environment, in its order (only ``environment``'s
+    when given)."""
+    return parse_specs(_read_yaml(Path(path)), source=str(path), environment=environment)
+
+
+def load_spec(path: str | Path, *, environment: str | None = None) -> Spec:
+    """Read and validate a YAML spec file of one environment (or choose one with ``environment``)."""
+    specs = load_specs(path, environment=environment)
+    if len(specs) > 1:
+        names = ", ".join(spec.environment.name for spec in specs)
+        raise SpecError(str(path), [("", f"the spec has {len(specs)} environments ({names}); allowed: choose one (environment=...)")])
+    return specs[0]

@@ -115,6 +115,17 @@ class EnvironmentSpec(_Model):
     )
 
 
+class EnvironmentEntry(EnvironmentSpec):
+    """One environment of ``environments:``: where it is deployed, and what it changes of the shared settings."""
+
+    overrides: dict[str, Any] = Field(
+        default_factory=dict,
+        description="The shared settings this environment changes, written like the spec; a list of named entries "
+        "(services, jobs, workers, load_balancers, containers) as a mapping from the name to the fields that change, "
+        "e.g. {services: {api: {desired_count: 1}}}. Default: none.",
+    )
+
+
 class NetworkSpec(_Model):
     """The VPC: public subnets for load balancers, private subnets for web and for batch tasks (SEC-1)."""
 
@@ -459,7 +470,10 @@ class ServiceSpec(_WorkloadSpec):
     desired_count: Annotated[
         int,
         *_rule(limits.SERVICE_TASKS),
-    ] = Field(default=2, description="Tasks kept running, spread over AZs. Default: 2.")
+    ] = Field(
+        default=2,
+        description="Tasks kept running, spread over AZs. 1 only outside production (one task is in one AZ; HA-3). Default: 2.",
+    )
     subnets: Annotated[
         str,
         _check(
@@ -601,3 +615,20 @@ class Spec(_Model):
         if self.network.nat_gateways is not None:
             return self.network.nat_gateways
         return len(self.environment.availability_zones) if self.environment.production else 1
+
+
+class SpecFile(Spec):
+    """A spec file as written: one ``environment:`` or several ``environments:`` (the JSON Schema's root;
+    the loader turns a file into one :class:`Spec` per environment)."""
+
+    model_config = ConfigDict(json_schema_extra={"oneOf": [{"required": ["environment"]}, {"required": ["environments"]}]})
+
+    environment: EnvironmentSpec | None = Field(  # type: ignore[assignment]
+        default=None, description="Where the platform is deployed, for a spec of one environment (or environments)."
+    )
+    environments: list[EnvironmentEntry] | None = Field(
+        default=None,
+        description="Several environments, in delivery order (dev, staging, prod): each with where it is deployed and "
+        "its overrides of the shared settings (or environment, for one).",
+    )
+

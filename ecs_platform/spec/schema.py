@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ecs_platform.spec.models import Spec
+from ecs_platform.spec.models import SpecFile
 
 #: JSON Schema dialect pydantic 2 generates.
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -24,7 +24,7 @@ DEFAULT_PATH = Path("specs/spec.schema.json")
 
 TITLE = "ecs-platform spec"
 DESCRIPTION = (
-    "A platform on Amazon ECS: one environment, its network, cluster, web services and batch jobs. "
+    "A platform on Amazon ECS: its environments, network, cluster, web services, jobs and workers. "
     "Generated from ecs_platform/spec/models.py by `make schema`; do not edit by hand. "
     "Cross-field rules (Fargate CPU/memory pairs, unique names, certificates, LIM-1..3) are "
     "checked by `ecs_platform.spec.load_spec`, not by this schema alone."
@@ -32,8 +32,8 @@ DESCRIPTION = (
 
 
 def spec_json_schema() -> dict[str, Any]:
-    """The JSON Schema (draft 2020-12) of :class:`~ecs_platform.spec.models.Spec`."""
-    schema = Spec.model_json_schema()
+    """The JSON Schema (draft 2020-12) of a spec file (:class:`~ecs_platform.spec.models.SpecFile`)."""
+    schema = SpecFile.model_json_schema()
     schema["title"] = TITLE
     schema["description"] = DESCRIPTION
     return {"$schema": SCHEMA_DIALECT, **schema}

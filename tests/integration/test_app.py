@@ -101,7 +101,7 @@ def test_cdk_cli_synthesizes_the_default_spec_and_refuses_a_bad_one(tmp_path: Pa
     templates = sorted(p.name for p in (tmp_path / "good").rglob("*.template.json"))
     assert templates == ["devNetwork06E556FF.template.json", "devWorkloadsFBF37C86.template.json"]
 
-    bad_spec = _bad_spec(tmp_path, lambda d: d["services"][0].update(desired_count=1))
+    bad_spec = _bad_spec(tmp_path, lambda d: d["services"][0].update(desired_count=0))
     bad = subprocess.run(
         [*cdk, "synth", "--quiet", "-o", str(tmp_path / "bad"), "-c", f"spec={bad_spec}", "**"],
         cwd=PROJECT_ROOT,
@@ -112,7 +112,7 @@ def test_cdk_cli_synthesizes_the_default_spec_and_refuses_a_bad_one(tmp_path: Pa
         check=False,
     )
     assert bad.returncode != 0
-    assert "services[0].desired_count: 1 is out of range; allowed: 2..5000 (HA-3" in bad.stderr
+    assert "services[0].desired_count: 0 is out of range; allowed: 1..5000 (LIM-3" in bad.stderr
     assert "Traceback" not in bad.stderr
     written = [p for p in (tmp_path / "bad").rglob("*") if p.is_file()] if (tmp_path / "bad").exists() else []
     assert [p.name for p in written if p.suffix == ".json" and "template" in p.name] == []

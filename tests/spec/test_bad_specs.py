@@ -133,11 +133,23 @@ CASES: dict[str, Bad] = {
         _set(service, memory=4096), "services[0].memory", r"memory 4096 MiB", r"allowed for cpu 256: 512, 1024, 2048$"
     ),
     # --- HA-3, LIM-2, LIM-3 ---
-    "desired_count_is_1_HA-3": Bad(
-        _set(service, desired_count=1), "services[0].desired_count", r"\b1 is out of range", r"allowed: 2\.\.5000 \(HA-3"
+    "desired_count_is_1_in_production_HA-3": Bad(
+        lambda d: (d["environment"].update(production=True), service(d).update(desired_count=1)),
+        "services[0].desired_count",
+        r"\b1 is out of range",
+        r"allowed: 2\.\.5000 \(HA-3: a production service runs at least two tasks across AZs\) in a production environment",
+    ),
+    "scaling_min_count_is_1_in_production_HA-5": Bad(
+        lambda d: (d["environment"].update(production=True), service(d).update(scaling={"min_count": 1, "max_count": 4})),
+        "services[0].scaling.min_count",
+        r"\b1 is out of range",
+        r"allowed: 2\.\.5000 \(HA-3",
+    ),
+    "desired_count_is_0_LIM-3": Bad(
+        _set(service, desired_count=0), "services[0].desired_count", r"\b0 is out of range", r"allowed: 1\.\.5000 \(LIM-3"
     ),
     "desired_count_is_5001_LIM-3": Bad(
-        _set(service, desired_count=5001), "services[0].desired_count", r"\b5001 is out of range", r"allowed: 2\.\.5000 .*LIM-3"
+        _set(service, desired_count=5001), "services[0].desired_count", r"\b5001 is out of range", r"allowed: 1\.\.5000 .*LIM-3"
     ),
     "task_has_11_containers_LIM-2": Bad(
         _set(service, containers=_containers(11)),

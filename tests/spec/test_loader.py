@@ -246,7 +246,7 @@ def test_the_readmes_bad_spec_sample_is_what_the_loader_prints() -> None:
     """The README shows a structural and a cross-field problem of one service and one of a job,
     reported in one run: the text there is this test's output, line for line."""
     data = yaml.safe_load((ROOT / "specs" / "default.yaml").read_text(encoding="utf-8"))
-    data["services"][0].update(desired_count=1, memory=4096)  # out of range (structure); not a pair for cpu 256 (cross-field)
+    data["services"][0].update(desired_count=0, memory=4096)  # out of range (structure); not a pair for cpu 256 (cross-field)
     data["jobs"][0]["subnets"] = "public"
 
     with pytest.raises(SpecError) as excinfo:

@@ -34,6 +34,7 @@ MODELS: dict[str, type[BaseModel]] = {
         and value.__module__ == models.__name__
         and not name.startswith("_")
         and name != "AlbSpec"  # a base of LoadBalancerSpec and SharedLoadBalancerSpec, never a field's type
+        and name != "Spec"  # one environment's spec: the file's root is SpecFile (environment or environments)
     },
     **{model.__name__: model for model in access.ENTRY_MODELS.values()},
 }
@@ -46,7 +47,7 @@ def schema() -> dict[str, Any]:
 
 def _object_definitions(schema: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """The root object and every ``$defs`` entry, by model name."""
-    return {"Spec": schema, **schema["$defs"]}
+    return {"SpecFile": schema, **schema["$defs"]}
 
 
 # --- drift ---------------------------------------------------------------------------
@@ -140,20 +141,22 @@ def test_properties_and_required_keys_match_the_model(schema: dict[str, Any], na
 
 
 def test_spec_requires_app_and_environment_and_zones(schema: dict[str, Any]) -> None:
-    """The keys a spec can never omit: app, environment and its name and AZs (HA-2)."""
-    assert sorted(schema["required"]) == ["app", "environment"]
+    """The keys a spec can never omit: app, and one environment (its name and AZs, HA-2) or several."""
+    assert sorted(schema["required"]) == ["app"]
+    assert schema["oneOf"] == [{"required": ["environment"]}, {"required": ["environments"]}]
     assert sorted(schema["$defs"]["EnvironmentSpec"]["required"]) == ["availability_zones", "name"]
     # Exposure is explicit: an ALB of the service's own needs public and https; a shared one has them.
     assert schema["$defs"]["LoadBalancerSpec"]["anyOf"] == [{"required": ["shared"]}, {"required": ["public", "https"]}]
 
 
 def test_limits_are_visible_to_editors(schema: dict[str, Any]) -> None:
-    """LIM-2 (10 containers), LIM-3 (5,000 tasks per service, 10 tasks per RunTask) and HA-3 (>= 2 tasks)."""
+    """LIM-2 (10 containers), LIM-3 (5,000 tasks per service, 10 tasks per RunTask); HA-3's two tasks are a check of
+    production environments (a development one may run one), not a bound of the field."""
     defs = schema["$defs"]
     assert defs["ServiceSpec"]["properties"]["containers"]["maxItems"] == 10
     assert defs["JobSpec"]["properties"]["containers"]["maxItems"] == 10
     desired = defs["ServiceSpec"]["properties"]["desired_count"]
-    assert (desired["minimum"], desired["maximum"]) == (2, 5000)
+    assert (desired["minimum"], desired["maximum"]) == (1, 5000)
     (count, _none) = defs["JobSpec"]["properties"]["count"]["anyOf"]
     assert (count["minimum"], count["maximum"]) == (1, 10)
 
@@ -169,6 +172,12 @@ def _validate(value: Any, node: dict[str, Any], root: dict[str, Any], path: str 
         branches = [_validate(value, branch, root, path) for branch in node["anyOf"]]
         return [] if any(not errors for errors in branches) else [f"{path}: matches no anyOf branch"]
     errors: list[str] = []
+    if "oneOf" in node:
+        matched = sum(not _validate(value, {"type": node.get("type"), **branch}, root, path) for branch in node["oneOf"])
+        if matched != 1:
+            errors.append(f"{path}: matches {matched} oneOf branches")
+        if "properties" not in node:
+            return errors
     kind = node.get("type")
     types = {"object": dict, "array": list, "string": str, "boolean": bool, "null": type(None)}
     if kind == "integer":
@@ -176,6 +185,8 @@ def _validate(value: Any, node: dict[str, Any], root: dict[str, Any], path: str 
             return [f"{path}: {value!r} is not an integer"]
     elif kind in types and not isinstance(value, types[kind]):
         return [f"{path}: {value!r} is not {kind}"]
+    if "const" in node and value != node["const"]:
+        errors.append(f"{path}: {value!r} is not {node['const']!r}")
     if "enum" in node and value not in node["enum"]:
         errors.append(f"{path}: {value!r} not in {node['enum']}")
     if "pattern" in node and not re.search(node["pattern"], value):
@@ -219,6 +230,6 @@ def test_schema_walk_rejects_an_unknown_key_and_a_missing_one() -> None:
     del data["environment"]["availability_zones"]
 
     assert _validate(data, schema, schema) == [
-        ".environment.availability_zones: required",
+        ".environment: matches no anyOf branch",  # an EnvironmentSpec without availability_zones, and not null
         ".services[0].cpuu: not allowed",
     ]

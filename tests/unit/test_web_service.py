@@ -353,11 +353,11 @@ def platform() -> Platform:
     return _platform(new_stack(new_app(), "Failing"))
 
 
-@pytest.mark.parametrize("desired_count", [1, 5001])
+@pytest.mark.parametrize("desired_count", [0, 5001])
 def test_fails_when_desired_count_out_of_range(platform: Platform, desired_count: int) -> None:
-    """HA-3 / LIM-3: 2 to 5,000 tasks."""
+    """LIM-3: 1 to 5,000 tasks (the spec asks two of a production service, HA-3)."""
     with pytest.raises(
-        ConstructError, match=rf"^Failing/Count{desired_count}: desired_count: {desired_count} is out of range; allowed: 2\.\.5000 \(HA-3"
+        ConstructError, match=rf"^Failing/Count{desired_count}: desired_count: {desired_count} is out of range; allowed: 1\.\.5000 \(LIM-3"
     ):
         WebService(platform.stack, f"Count{desired_count}", props=_props(platform, desired_count=desired_count))
 
