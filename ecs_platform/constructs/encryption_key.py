@@ -79,3 +79,22 @@ def allow_notifications(key: kms.IKey) -> None:
                 conditions=source_conditions(service, Stack.of(key)),
             )
         )
+
+
+def allow_codestar_notifications(key: kms.IKey) -> None:
+    """Let CodeStar notification rules (a pipeline's failed executions) publish to SNS topics encrypted
+    with ``key``, through SNS in this region only (``kms:ViaService``, as AWS documents for notification
+    rules). Idempotent; a no-op for an imported key."""
+    if key.node.try_find_child("AllowCodeStarNotifications") is not None:
+        return
+    if isinstance(key, Construct):
+        Construct(key, "AllowCodeStarNotifications")  # marks the key as done
+    key.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid="AllowCodeStarNotificationsToNotify",
+            principals=[iam.ServicePrincipal("codestar-notifications.amazonaws.com")],
+            actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+            resources=["*"],
+            conditions={"StringEquals": {"kms:ViaService": f"sns.{Stack.of(key).region}.amazonaws.com"}},
+        )
+    )

@@ -10,7 +10,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from ecs_platform.constructs.encryption_key import allow_notifications
+from ecs_platform.constructs.encryption_key import allow_codestar_notifications, allow_notifications
 from ecs_platform.constructs.source_conditions import SourceConditions, source_conditions
 
 
@@ -35,6 +35,8 @@ class NotificationTopic(sns.Topic):
 
     def __init__(self, scope: Construct, construct_id: str, *, props: NotificationTopicProps) -> None:
         super().__init__(scope, construct_id, display_name=props.display_name, master_key=props.key, enforce_ssl=True)
+        self._key = props.key
+        self._codestar_allowed = False
         self.apply_removal_policy(props.removal_policy)
         self.add_to_resource_policy(
             iam.PolicyStatement(
@@ -47,3 +49,21 @@ class NotificationTopic(sns.Topic):
         )
         allow_notifications(props.key)
         Aspects.of(self).add(SourceConditions())
+
+    def allow_codestar_notifications(self) -> None:
+        """Let CodeStar notification rules of this account (a pipeline's failed executions, ARCH-6) publish here:
+        a topic statement limited by ``aws:SourceAccount`` and a key statement limited by ``kms:ViaService``, the
+        conditions AWS documents for notification rules. Idempotent."""
+        if self._codestar_allowed:
+            return
+        self._codestar_allowed = True
+        self.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowCodeStarNotificationsToPublish",
+                principals=[iam.ServicePrincipal("codestar-notifications.amazonaws.com")],
+                actions=["sns:Publish"],
+                resources=[self.topic_arn],
+                conditions={"StringEquals": {"aws:SourceAccount": Stack.of(self).account}},
+            )
+        )
+        allow_codestar_notifications(self._key)

@@ -49,6 +49,11 @@ RESOURCE_WILDCARD_ONLY: Mapping[str, str] = {
         ),
         "Elastic Load Balancing Describe* actions have no resource-level permission (ECS reads the rules it shifts traffic on).",
     ),
+    "cloudformation:ListStacks": "cloudformation:ListStacks has no resource-level permission (the deploy preflight lists the stacks).",
+    "cloudformation:DescribeStacks": (
+        "cloudformation:DescribeStacks without a stack name (the deploy preflight lists every stack to find its app's by tag) "
+        "is authorized on '*' only, and AWS documents that it also needs cloudformation:ListStacks."
+    ),
 }
 
 

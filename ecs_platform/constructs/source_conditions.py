@@ -46,15 +46,24 @@ SOURCE_ARNS: Mapping[str, Callable[[Stack], str]] = {
     "cloudwatch.amazonaws.com": _arn("cloudwatch", "alarm", separator=":"),
     # Vended log delivery writes to log buckets.
     "delivery.logs.amazonaws.com": lambda stack: stack.format_arn(service="logs", resource="*"),
+    # CodeBuild assumes its projects' service roles; AWS documents the project as aws:SourceArn.
+    "codebuild.amazonaws.com": _arn("codebuild", "project"),
 }
 """Service principal -> the ARN pattern of the sources that may use it: this account's, in this region."""
 
 NO_SOURCE_CONDITION: Mapping[str, str] = {
     "ecs.amazonaws.com": "AWS documents the ECS infrastructure role's trust policy without conditions, and not that ECS "
     "passes aws:SourceAccount or aws:SourceArn when it assumes the role: a condition could stop ECS from shifting traffic.",
+    "ecr.amazonaws.com": "AWS documents the trust policy of the role ECR assumes for repository creation templates without "
+    "conditions, and not that ECR passes aws:SourceAccount or aws:SourceArn: a condition could stop ECR from creating the "
+    "pull-through cache repositories.",
     "logs.<region>.amazonaws.com": "CloudWatch Logs is limited by the kms:EncryptionContext:aws:logs:arn condition, which AWS "
     "documents for customer-managed keys of log groups.",
     "logging.s3.amazonaws.com": "S3 server access logging: CDK writes aws:SourceAccount and aws:SourceArn (the source bucket) itself.",
+    "codepipeline.amazonaws.com": "AWS documents the CodePipeline service role's trust policy without conditions, and not that "
+    "CodePipeline passes aws:SourceAccount or aws:SourceArn when it assumes the role: a condition could stop every pipeline run.",
+    "codestar-notifications.amazonaws.com": "AWS documents aws:SourceAccount only (no aws:SourceArn) for notification rules "
+    "publishing to a topic, and kms:ViaService for their use of the topic's key: those statements carry exactly these conditions.",
 }
 """Service principals that carry no aws:SourceAccount/aws:SourceArn, and why."""
 
