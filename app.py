@@ -14,20 +14,23 @@ import os
 
 from ecs_platform.errors import report_and_exit
 from ecs_platform.spec import load_specs
+from ecs_platform.spec.images import image_tags
 
 DEFAULT_SPEC = "specs/default.yaml"
 
 
-def requested() -> tuple[str, str | None]:
-    """The spec and environment the CDK CLI was asked for (``-c spec=... -c env=...``, passed in ``CDK_CONTEXT_JSON``)."""
+def requested() -> tuple[str, str | None, dict[str, str]]:
+    """The spec, environment and image tags the CDK CLI was asked for (``-c spec=... -c env=... -c image_tag[:workload]=...``,
+    passed in ``CDK_CONTEXT_JSON``)."""
     context = json.loads(os.environ.get("CDK_CONTEXT_JSON") or "{}")
-    return str(context.get("spec") or DEFAULT_SPEC), (str(context["env"]) if context.get("env") else None)
+    environment = str(context["env"]) if context.get("env") else None
+    return str(context.get("spec") or DEFAULT_SPEC), environment, image_tags(context)
 
 
 def main() -> None:
-    spec_path, environment = requested()
+    spec_path, environment, tags = requested()
     with report_and_exit(spec_path, os.environ.get("CDK_OUTDIR", "cdk.out")):
-        specs = load_specs(spec_path, environment=environment)
+        specs = load_specs(spec_path, environment=environment, image_tags=tags)
         from ecs_platform.app_builder import build_platform_app  # loads aws_cdk and starts Node: only for a valid spec
 
         app, _ = build_platform_app(specs, outdir=os.environ.get("CDK_OUTDIR"))

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Template
 
-from ecs_platform.app_builder import PROJECT_ROOT, build_app
-from ecs_platform.spec import Spec, load_spec
+from ecs_platform.app_builder import PROJECT_ROOT, build_app, build_platform_app
+from ecs_platform.spec import Spec, load_spec, load_specs
 from ecs_platform.stacks.stage import PlatformStage
 
 SPECS = PROJECT_ROOT / "specs"
@@ -72,6 +72,23 @@ def synth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str], 
         if name not in cache:
             outdir = tmp_path_factory.mktemp(f"cdk-{name}")
             cache[name] = synthesize(load_spec(SPECS / f"{name}.yaml"), outdir)
+        return cache[name]
+
+    yield get
+
+
+@pytest.fixture(scope="session")
+def assembled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str], Path]]:
+    """``assembled("environments")``: the cloud assembly of every environment of ``specs/<name>.yaml`` (and what the
+    spec builds beside them), synthesized once per session with the cdk-nag packs, as ``make synth`` does."""
+    cache: dict[str, Path] = {}
+
+    def get(name: str) -> Path:
+        if name not in cache:
+            outdir = tmp_path_factory.mktemp(f"cdk-all-{name}")
+            app, _ = build_platform_app(load_specs(SPECS / f"{name}.yaml"), outdir=str(outdir))
+            app.synth()
+            cache[name] = outdir
         return cache[name]
 
     yield get

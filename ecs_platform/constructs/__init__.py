@@ -9,10 +9,27 @@ from ecs_platform.constructs.batch_job import BatchJob, BatchJobProps, JobSchedu
 from ecs_platform.constructs.cluster import Cluster, ClusterProps
 from ecs_platform.constructs.container_secret import ContainerSecret
 from ecs_platform.constructs.dead_letter_queue import DeadLetterQueue, DeadLetterQueueProps
+from ecs_platform.constructs.delivery_pipeline import (
+    CodeCommitSource,
+    ConnectionSource,
+    DeliveryPipeline,
+    DeliveryPipelineProps,
+    DeliveryTarget,
+    SmokeCheck,
+)
 from ecs_platform.constructs.encryption_key import EncryptionKey, EncryptionKeyProps
 from ecs_platform.constructs.errors import ConstructError
 from ecs_platform.constructs.execution_role import ExecutionRole
-from ecs_platform.constructs.fargate_task import ContainerProps, DeploymentProps, FargateTask, FargateTaskProps, WorkloadProps
+from ecs_platform.constructs.fargate_task import (
+    ContainerProps,
+    DeploymentProps,
+    FargateTask,
+    FargateTaskProps,
+    TaskAccessors,
+    WorkloadProps,
+)
+from ecs_platform.constructs.github_oidc import GithubDeployRole, GithubDeployRoleProps
+from ecs_platform.constructs.image_repository import ImageRepository, ImageRepositoryProps, PullThroughCache, PullThroughCacheProps
 from ecs_platform.constructs.load_balancer import LoadBalancer, LoadBalancerProps
 from ecs_platform.constructs.log_buckets import LogBuckets, LogBucketsProps
 from ecs_platform.constructs.network import Network, NetworkProps
@@ -53,11 +70,16 @@ __all__ = [
     "BatchSecurityGroup",
     "Cluster",
     "ClusterProps",
+    "CodeCommitSource",
+    "ConnectionSource",
     "ConstructError",
     "ContainerProps",
     "ContainerSecret",
     "DeadLetterQueue",
     "DeadLetterQueueProps",
+    "DeliveryPipeline",
+    "DeliveryPipelineProps",
+    "DeliveryTarget",
     "DeploymentProps",
     "EcsTaskRoleProps",
     "EcsTasksRole",
@@ -66,7 +88,11 @@ __all__ = [
     "ExecutionRole",
     "FargateTask",
     "FargateTaskProps",
+    "GithubDeployRole",
+    "GithubDeployRoleProps",
     "HealthCheckProps",
+    "ImageRepository",
+    "ImageRepositoryProps",
     "JobSchedule",
     "LoadBalancer",
     "LoadBalancerProps",
@@ -78,6 +104,8 @@ __all__ = [
     "NetworkProps",
     "NotificationTopic",
     "NotificationTopicProps",
+    "PullThroughCache",
+    "PullThroughCacheProps",
     "QueueWorker",
     "QueueWorkerProps",
     "RouteProps",
@@ -91,7 +119,9 @@ __all__ = [
     "ServiceConnectTls",
     "ServiceConnectTlsProps",
     "ServiceScalingProps",
+    "SmokeCheck",
     "SourceConditions",
+    "TaskAccessors",
     "TaskRole",
     "WebService",
     "WebServiceProps",

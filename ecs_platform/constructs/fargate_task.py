@@ -288,6 +288,11 @@ class TaskAccessors:
         """The workload's own task role, with typed ``grant_*`` methods (IAM-5)."""
         return self.task.task_role
 
+    @property
+    def execution_role(self) -> ExecutionRole:
+        """The role ECS pulls the images and reads the secrets with (IAM-1..4)."""
+        return self.task.execution_role
+
 
 @jsii.implements(IValidation)
 class _TaskDefinitionSize:

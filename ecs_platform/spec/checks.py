@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 
 from ecs_platform import limits
 from ecs_platform.integrations import INTEGRATIONS, check_resource, partition_of
-from ecs_platform.spec.models import AlbSpec, ContainerSpec, JobSpec, ServiceSpec, Spec, WorkerSpec
+from ecs_platform.spec.models import AlbSpec, ContainerSpec, JobSpec, RepositoryImageSpec, ServiceSpec, Spec, WorkerSpec
 
 Issue = tuple[str, str]
 Check = Callable[[Spec], Iterator[Issue]]
@@ -422,6 +422,24 @@ def service_reachability(spec: Spec) -> Iterator[Issue]:
             yield f"{path}.connect.name", f"{name!r} is the Service Connect name of {names[name]} services; allowed: unique names"
 
 
+def images_are_complete(spec: Spec) -> Iterator[Issue]:
+    """A platform repository image has a tag (from the spec or the CDK context); the cache's Docker Hub has credentials."""
+    for path, workload in _workloads(spec):
+        for j, container in enumerate(workload.containers):
+            image = container.image
+            if isinstance(image, RepositoryImageSpec) and image.tag is None:
+                yield (
+                    f"{path}.containers[{j}].image.tag",
+                    f"no tag for {image.repository}; allowed: a tag or digest here, or at synthesis -c image_tag:{workload.name}=<tag> "
+                    "(this workload) or -c image_tag=<tag> (every repository image)",
+                )
+    images = spec.images
+    if "docker-hub" in images.pull_through_cache and images.docker_hub_credentials is None:
+        yield "images.docker_hub_credentials", "docker-hub needs credentials; allowed: the ARN of a secret named ecr-pullthroughcache/..."
+    if images.docker_hub_credentials is not None and "docker-hub" not in images.pull_through_cache:
+        yield "images.docker_hub_credentials", "credentials without docker-hub in pull_through_cache; allowed: add docker-hub, or drop them"
+
+
 def production_runs_two_tasks(spec: Spec) -> Iterator[Issue]:
     """HA-3 / HA-5: a production service runs at least two tasks across AZs; outside production one may do."""
     if not spec.environment.production:
@@ -619,6 +637,7 @@ CHECKS: tuple[Check, ...] = (
     deployment_strategy,
     service_reachability,
     production_runs_two_tasks,
+    images_are_complete,
     service_connect_callers,
     callers_are_services,
     service_connect_tls,

@@ -13,7 +13,8 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from ecs_platform.spec.access import ENTRY_MODELS
 from ecs_platform.spec.checks import check_spec
 from ecs_platform.spec.environments import EnvironmentDocument, documents, origin
-from ecs_platform.spec.models import Spec
+from ecs_platform.spec.images import build_issues, with_absolute_builds, with_tags
+from ecs_platform.spec.models import BuildImageSpec, RepositoryImageSpec, Spec
 
 
 class SpecError(ValueError):
@@ -53,12 +54,26 @@ def _path(loc: Sequence[int | str]) -> str:
     return out
 
 
+#: An image's forms, as pydantic names them in an error's path (after ``image``).
+_IMAGE_FORMS: Mapping[str, type[BaseModel] | None] = {"reference": None, "build": BuildImageSpec, "repository": RepositoryImageSpec}
+
+
+def _is_form(loc: Sequence[int | str], i: int) -> bool:
+    return i > 0 and loc[i - 1] == "image" and loc[i] in _IMAGE_FORMS
+
+
 def _model_at(loc: Sequence[int | str]) -> type[BaseModel] | None:
     """The model class that holds the field at ``loc`` (to list the keys it allows)."""
     model: type[BaseModel] = Spec
-    for part in loc:
+    for i, part in enumerate(loc):
         if isinstance(part, str) and part in ENTRY_MODELS and part not in model.model_fields:
             model = ENTRY_MODELS[part]  # pydantic puts an access entry's type in the path
+            continue
+        if _is_form(loc, i):
+            form = _IMAGE_FORMS[str(part)]
+            if form is None:
+                return None
+            model = form
             continue
         field = model.model_fields.get(part) if isinstance(part, str) else None
         if field is None:
@@ -103,7 +118,7 @@ def _format_error(error: Mapping[str, Any]) -> tuple[str, str]:
     # after its index: the model lookup uses them, the printed path leaves them out.
     loc = [part for part in error["loc"] if part != "[key]"]
     kind, value = error["type"], error.get("input")
-    path = _path([p for i, p in enumerate(loc) if not (p in ENTRY_MODELS and i and isinstance(loc[i - 1], int))])
+    path = _path([p for i, p in enumerate(loc) if not (p in ENTRY_MODELS and i and isinstance(loc[i - 1], int)) and not _is_form(loc, i)])
     if kind == "extra_forbidden":
         owner = _model_at(loc[:-1])
         allowed = ", ".join(owner.model_fields) if owner else "see specs/spec.schema.json"
@@ -115,6 +130,8 @@ def _format_error(error: Mapping[str, Any]) -> tuple[str, str]:
         return path, f"required key is missing{what}"
     if kind == "value_error":
         return path, str(error["msg"]).removeprefix("Value error, ")
+    if kind == "image_form":
+        return path, f"{describe(value)} is not an image; {error['msg']}"
     if kind == "union_tag_invalid":
         return path, f"{describe(error['ctx']['tag'])} is not an integration; allowed: {error['ctx']['expected_tags']}"
     if kind == "union_tag_not_found":
@@ -145,14 +162,21 @@ def parse_spec(data: Any, *, source: str = "<spec>") -> Spec:
     return spec
 
 
-def parse_specs(data: Any, *, source: str = "<spec>", environment: str | None = None) -> list[Spec]:
+def parse_specs(
+    data: Any,
+    *,
+    source: str = "<spec>",
+    environment: str | None = None,
+    image_tags: Mapping[str, str] | None = None,
+    base_dir: Path | None = None,
+) -> list[Spec]:
     """Validate a spec of one ``environment:`` or several ``environments:`` into one :class:`Spec` per environment,
     in the spec's order (only ``environment``'s when given), or raise :class:`SpecError` with every problem of
-    every environment."""
-    if not isinstance(data, Mapping) or "environments" not in data:
-        specs = [parse_spec(data, source=source)]
-    else:
-        specs = _parse_environments(data, source)
+    every environment. ``image_tags`` come from the CDK context (:func:`ecs_platform.spec.images.image_tags`);
+    ``build`` directories are relative to ``base_dir`` (default: the working directory)."""
+    prepared = _Prepared(source, base_dir or Path.cwd(), image_tags or {})
+    several = isinstance(data, Mapping) and "environments" in data
+    specs = _parse_environments(data, prepared) if several else [prepared.parse(data)]
     if environment is None:
         return specs
     chosen = [spec for spec in specs if spec.environment.name == environment]
@@ -162,13 +186,34 @@ def parse_specs(data: Any, *, source: str = "<spec>", environment: str | None = 
     return chosen
 
 
-def _parse_environments(data: Mapping[str, Any], source: str) -> list[Spec]:
+class _Prepared:
+    """Parses one environment's data with the context's image tags set and ``build`` contexts checked on disk."""
+
+    def __init__(self, source: str, base: Path, tags: Mapping[str, str]) -> None:
+        self.source, self.base, self.tags = source, base, tags
+
+    def parse(self, data: Any) -> Spec:
+        if not isinstance(data, Mapping):
+            return parse_spec(data, source=self.source)
+        tagged = with_tags(data, self.tags)
+        issues = build_issues(tagged, self.base)
+        try:
+            spec = parse_spec(with_absolute_builds(tagged, self.base), source=self.source)
+        except SpecError as error:
+            raise SpecError(self.source, sorted({*issues, *error.issues}, key=lambda i: i[0])) from None
+        if issues:
+            raise SpecError(self.source, issues)
+        return spec
+
+
+def _parse_environments(data: Mapping[str, Any], prepared: _Prepared) -> list[Spec]:
+    source = prepared.source
     found, issues = documents(data)
     specs: list[Spec] = []
     by_issue: dict[tuple[str, str], list[EnvironmentDocument]] = {}
     for document in found:
         try:
-            specs.append(parse_spec(document.data, source=source))
+            specs.append(prepared.parse(document.data))
         except SpecError as error:
             for path, message in error.issues:
                 where = origin(path, document)
@@ -308,15 +353,16 @@ def _read_yaml(path: Path) -> Any:
         raise SpecError(source, [("", "the YAML is nested too deeply; allowed: a spec of ordinary depth")]) from None
 
 
-def load_specs(path: str | Path, *, environment: str | None = None) -> list[Spec]:
+def load_specs(path: str | Path, *, environment: str | None = None, image_tags: Mapping[str, str] | None = None) -> list[Spec]:
     """Read and validate a YAML spec file: one :class:`Spec` per environment, in its order (only ``environment``'s
-    when given)."""
-    return parse_specs(_read_yaml(Path(path)), source=str(path), environment=environment)
+    when given), its ``build`` directories relative to the file."""
+    path = Path(path)
+    return parse_specs(_read_yaml(path), source=str(path), environment=environment, image_tags=image_tags, base_dir=path.parent)
 
 
-def load_spec(path: str | Path, *, environment: str | None = None) -> Spec:
+def load_spec(path: str | Path, *, environment: str | None = None, image_tags: Mapping[str, str] | None = None) -> Spec:
     """Read and validate a YAML spec file of one environment (or choose one with ``environment``)."""
-    specs = load_specs(path, environment=environment)
+    specs = load_specs(path, environment=environment, image_tags=image_tags)
     if len(specs) > 1:
         names = ", ".join(spec.environment.name for spec in specs)
         raise SpecError(str(path), [("", f"the spec has {len(specs)} environments ({names}); allowed: choose one (environment=...)")])

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
 from ecs_platform import limits
 from ecs_platform.integrations import check_secret_value_from
@@ -185,10 +185,108 @@ class ContainerHealthCheckSpec(_Model):
     start_period_seconds: Annotated[int, *_range(0, 300)] | None = Field(default=None, description="Default: none (ECS's).")
 
 
+ImageTag = Annotated[
+    str,
+    _pattern(
+        r"sha256:[0-9a-f]{64}|(?!sha256:)[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}",
+        "a tag (letters, digits, '_', '.', '-'; at most 128) or a digest sha256:<64 hex digits>",
+    ),
+]
+RepositoryName = Annotated[
+    str,
+    _pattern(
+        r"(?=.{2,256}$)(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*",
+        "an ECR repository name: 2-256 lowercase letters, digits and . _ - in /-separated parts, e.g. shop/api",
+    ),
+]
+RelativePath = Annotated[str, _pattern(r"[^\0]{1,1024}", "a path relative to the spec file, e.g. ./app")]
+
+
+class BuildImageSpec(_Model):
+    """An image built from source: the CDK CLI builds it at deploy (Docker needed there, not for synthesis) and
+    publishes it to the account's CDK assets repository; the task definition names it by content hash."""
+
+    build: RelativePath = Field(description="The build context directory, relative to the spec file, e.g. ./app.")
+    dockerfile: RelativePath | None = Field(default=None, description="The Dockerfile, relative to build. Default: Dockerfile.")
+    target: Annotated[str, _pattern(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}", "a build stage name")] | None = Field(
+        default=None, description="Build stage of a multi-stage Dockerfile. Default: the last."
+    )
+    build_args: dict[Annotated[str, _pattern(r"[A-Za-z_][A-Za-z0-9_]{0,127}", "a build argument name")], str] = Field(
+        default_factory=dict, description="--build-arg values (not for secrets: they stay in the image's history). Default: none."
+    )
+    tag: ImageTag | None = Field(
+        default=None,
+        description="Skip the build and run the image an earlier build published under this tag in the CDK assets "
+        "repository (usually given as -c image_tag:<workload>=<tag>). Default: build.",
+    )
+
+
+class RepositoryImageSpec(_Model):
+    """An image of a repository the platform owns (created, encrypted and scanned by the shared images stack);
+    CI pushes to it and rolls out a tag with -c image_tag=... (or image_tag:<workload>=...) without a spec edit."""
+
+    repository: RepositoryName = Field(description="Repository name, e.g. shop/api (created by the platform).")
+    tag: ImageTag | None = Field(
+        default=None,
+        description="Tag or digest (sha256:..., recommended: immutable). Default: -c image_tag:<workload>=... or -c image_tag=...; "
+        "one of them is required.",
+    )
+
+
+def _image_form(value: Any) -> str | None:
+    """Which form of image a value is written in: a reference (a string), ``{build: ...}`` or ``{repository: ...}``."""
+    if isinstance(value, str):
+        return "reference"
+    if isinstance(value, dict):
+        return "build" if "build" in value else "repository" if "repository" in value else None
+    return None
+
+
+Image = Annotated[
+    Annotated[str, _pattern(r"[^\s]{1,1024}", "an image reference without spaces, e.g. nginx:1.27 or an ECR URI"), Tag("reference")]
+    | Annotated[BuildImageSpec, Tag("build")]
+    | Annotated[RepositoryImageSpec, Tag("repository")],
+    Discriminator(
+        _image_form,
+        custom_error_type="image_form",
+        custom_error_message="allowed: an image reference (nginx:1.27), {build: ./dir} or {repository: name, tag: ...}",
+    ),
+]
+
+
+class ImagesSpec(_Model):
+    """The platform's own image repositories and the pull-through cache (shared by every environment)."""
+
+    account: Annotated[str, _pattern(r"\d{12}", "12 digits")] | None = Field(
+        default=None,
+        description="Account of the repositories of {repository: ...} images; environments in other accounts may pull. "
+        "Default: the first environment's.",
+    )
+    region: Annotated[str, _pattern(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d", "a region name such as ap-northeast-1")] | None = Field(
+        default=None, description="Region of the repositories. Default: the first environment's."
+    )
+    pull_through_cache: list[Literal["ecr-public", "docker-hub"]] = Field(
+        default_factory=list,
+        description="Pull images of these registries through an ECR pull-through cache of each environment's account "
+        "(no Docker Hub rate limit, one NAT address for many pulls). Default: none.",
+    )
+    docker_hub_credentials: (
+        Annotated[
+            str,
+            _pattern(
+                r"arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:ecr-pullthroughcache/[A-Za-z0-9/_+=.@-]+",
+                "the ARN of a Secrets Manager secret named ecr-pullthroughcache/... (ECR reads only those)",
+            ),
+        ]
+        | None
+    ) = Field(default=None, description="Docker Hub credentials for the cache (required with docker-hub). Default: none.")
+
+
 class ContainerSpec(_Model):
     name: Name = Field(description="Container name, unique within its task definition.")
-    image: Annotated[str, _pattern(r"[^\s]{1,1024}", "an image reference without spaces, e.g. nginx:1.27 or an ECR URI")] = Field(
-        description="Image reference (registry/repository:tag or @digest)."
+    image: Image = Field(
+        description="An image reference (registry/repository:tag or @digest), {build: ./dir} (built from source) or "
+        "{repository: name, tag: ...} (a repository the platform owns)."
     )
     port: Port | None = Field(default=None, description="Container port the task listens on. Default: none.")
     protocol: Literal["tcp", "udp"] = Field(default="tcp", description="Port protocol. Default: tcp.")
@@ -601,6 +699,7 @@ class Spec(_Model):
     services: list[ServiceSpec] = Field(default_factory=list, max_length=limits.MAX_SERVICES_PER_CLUSTER)
     jobs: list[JobSpec] = Field(default_factory=list)
     workers: list[WorkerSpec] = Field(default_factory=list, description="Queue workers (services that consume an SQS queue).")
+    images: ImagesSpec = Field(default_factory=ImagesSpec, description="Image repositories and pull-through cache. Default: none.")
     tags: Tags = Field(default_factory=dict, description="Tags applied to every resource.")
     permissions_boundary: str | None = Field(
         default=None, description="ARN of a managed policy set as permissions boundary of every task and execution role."

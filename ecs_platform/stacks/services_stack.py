@@ -12,7 +12,7 @@ from typing import Any
 from aws_cdk import CfnOutput, Stack, Tags
 from constructs import Construct
 
-from ecs_platform.constructs import LoadBalancer, LoadBalancerProps, Network, TaskRole, WebService, WorkloadPlatform
+from ecs_platform.constructs import LoadBalancer, LoadBalancerProps, Network, TaskAccessors, WebService, WorkloadPlatform
 from ecs_platform.outputs import output_prefix
 from ecs_platform.stacks.identity import keep_beside_parent
 from ecs_platform.stacks.translate import Translation
@@ -28,9 +28,10 @@ def tag(scope: Construct, tags: Mapping[str, str]) -> None:
         Tags.of(scope).add(key, value)
 
 
-def adopt(scope: Construct, name: str, role: TaskRole, translation: Translation, platform: WorkloadPlatform) -> str:
-    """The spec's access grants and tags for workload ``name`` under ``scope``; returns the prefix of its outputs."""
-    translation.grant_access(scope, name, role, platform)
+def adopt(scope: Construct, name: str, workload: TaskAccessors, translation: Translation, platform: WorkloadPlatform) -> str:
+    """The spec's access and image grants and tags for workload ``name`` under ``scope``; returns the prefix of its outputs."""
+    translation.grant_access(scope, name, workload.task_role, platform)
+    translation.grant_image_pulls(scope, name, workload.execution_role)
     tag(scope, translation.workload_tags(name))
     return output_prefix(name)
 
@@ -58,7 +59,7 @@ def add_service(
     shared = translation.shared_load_balancer_of(name)
     alb = load_balancer(scope, own) if own else shared_load_balancers[shared] if shared else None
     service = WebService(scope, "WebService", props=translation.web_service(scope, name, network, platform, alb))
-    prefix = adopt(scope, name, service.task_role, translation, platform)
+    prefix = adopt(scope, name, service, translation, platform)
     if service.url is not None:
         output(scope, f"{prefix}Url", service.url, f"{name}: its URL on the load balancer")
     if service.connect_endpoint is not None:

@@ -44,10 +44,25 @@ from ecs_platform.constructs import (
     WorkloadPlatform,
     WorkloadPlatformProps,
 )
+from ecs_platform.constructs.image_repository import cached_image, grant_pull_through
 from ecs_platform.integrations import INTEGRATIONS, KINDS, parse_secret_value_from
 from ecs_platform.limits import LOG_RETENTION_DAYS
 from ecs_platform.spec.checks import rule_priorities
-from ecs_platform.spec.models import AlbSpec, ContainerSpec, JobSpec, SecretRef, ServiceSpec, Spec, WorkerSpec
+from ecs_platform.spec.models import (
+    AlbSpec,
+    BuildImageSpec,
+    ContainerSpec,
+    Image,
+    JobSpec,
+    RepositoryImageSpec,
+    SecretRef,
+    ServiceSpec,
+    Spec,
+    WorkerSpec,
+)
+
+#: The CDK bootstrap's qualifier (its default): the container assets repository is cdk-<qualifier>-container-assets-...
+BOOTSTRAP_QUALIFIER = "hnb659fds"
 
 _RETENTION = dict(
     zip(
@@ -332,7 +347,7 @@ class Translation:
     def _container(self, scope: Construct, workload: str, spec: ContainerSpec) -> ContainerProps:
         return ContainerProps(
             name=spec.name,
-            image=_image(scope, f"{workload}-{spec.name}-Image", spec.image),
+            image=self._image(scope, f"{workload}-{spec.name}-Image", spec.image),
             port=spec.port,
             protocol=ecs.Protocol.TCP if spec.protocol == "tcp" else ecs.Protocol.UDP,
             essential=spec.essential,
@@ -354,6 +369,48 @@ class Translation:
             else None,
             secrets={env_name: _secret(scope, f"{workload}-{spec.name}-{env_name}", ref) for env_name, ref in spec.secrets.items()},
         )
+
+    # --- images -------------------------------------------------------------------------------------
+
+    def _image(self, scope: Construct, construct_id: str, image: Image) -> ecs.ContainerImage:
+        """A container's image: built from source (a Docker image asset), of a platform repository, of an
+        ECR repository (pull rights scoped to it, IAM-1), through the pull-through cache, or by name."""
+        stack = Stack.of(scope)
+        if isinstance(image, BuildImageSpec):
+            if image.tag is None:
+                return ecs.ContainerImage.from_asset(
+                    image.build, file=image.dockerfile, target=image.target, build_args=dict(image.build_args) or None
+                )
+            # An earlier build's image, as the CDK CLI published it: the bootstrap's container assets repository.
+            name = f"cdk-{BOOTSTRAP_QUALIFIER}-container-assets-{stack.account}-{stack.region}"
+            return _ecr_image(
+                scope, construct_id, stack.format_arn(service="ecr", resource="repository", resource_name=name), name, image.tag
+            )
+        if isinstance(image, RepositoryImageSpec):
+            assert image.tag is not None  # checked: images_are_complete
+            home = self.spec.images
+            arn = f"arn:{stack.partition}:ecr:{home.region}:{home.account or stack.account}:repository/{image.repository}"
+            return _ecr_image(scope, construct_id, arn, image.repository, image.tag)
+        match = _ECR_IMAGE.fullmatch(image)
+        if match:
+            partition = "aws-cn" if ".amazonaws.com.cn/" in image else "aws"
+            arn = f"arn:{partition}:ecr:{match['region']}:{match['account']}:repository/{match['repo']}"
+            return _ecr_image(scope, construct_id, arn, match["repo"], match["digest"] or match["tag"] or "latest")
+        cached = cached_image(image, f"{stack.account}.dkr.ecr.{stack.region}.{stack.url_suffix}", self.spec.images.pull_through_cache)
+        # Through the cache: the execution role may pull, and import on a first pull, under its prefixes (grant_image_pulls).
+        return ecs.ContainerImage.from_registry(cached or image)
+
+    def grant_image_pulls(self, scope: Construct, name: str, role: iam.IGrantable) -> None:
+        """Pulling through the cache: the pull actions, and for an image's first pull ``ecr:BatchImportUpstreamImage``
+        and ``ecr:CreateRepository``, under the cache's prefixes (the images' other grants come with them)."""
+        upstreams = self.spec.images.pull_through_cache
+        workload = self._services.get(name) or self._jobs.get(name) or self._workers.get(name)
+        if (
+            upstreams
+            and workload is not None
+            and any(isinstance(c.image, str) and cached_image(c.image, "r", upstreams) for c in workload.containers)
+        ):
+            grant_pull_through(role, scope, upstreams)
 
     # --- access (IAM-5) ---------------------------------------------------------------------------
 
@@ -471,22 +528,13 @@ def _secret(scope: Construct, construct_id: str, ref: SecretRef) -> ecs.Secret:
     return ContainerSecret.of_parameter(parameter, key=key)
 
 
-def _image(scope: Construct, construct_id: str, image: str) -> ecs.ContainerImage:
-    """An ECR image becomes a repository reference, so the execution role's pull rights are
-    scoped to that repository (IAM-1); any other registry is pulled by name."""
-    match = _ECR_IMAGE.fullmatch(image)
-    if not match:
-        return ecs.ContainerImage.from_registry(image)
+def _ecr_image(scope: Construct, construct_id: str, repository_arn: str, name: str, tag_or_digest: str) -> ecs.ContainerImage:
+    """An image of an ECR repository known by ARN: bound to a task definition, it grants the execution role
+    the pull actions on exactly that repository (IAM-1)."""
     from aws_cdk import aws_ecr as ecr
 
-    partition = "aws-cn" if image.endswith(".cn") or ".amazonaws.com.cn/" in image else "aws"
-    repository = ecr.Repository.from_repository_attributes(
-        scope,
-        construct_id,
-        repository_arn=f"arn:{partition}:ecr:{match['region']}:{match['account']}:repository/{match['repo']}",
-        repository_name=match["repo"],
-    )
-    return ecs.ContainerImage.from_ecr_repository(repository, match["digest"] or match["tag"] or "latest")
+    repository = ecr.Repository.from_repository_attributes(scope, construct_id, repository_arn=repository_arn, repository_name=name)
+    return ecs.ContainerImage.from_ecr_repository(repository, tag_or_digest)
 
 
 def _deployment(spec: ServiceSpec) -> DeploymentProps:

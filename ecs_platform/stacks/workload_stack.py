@@ -49,7 +49,7 @@ class WorkloadStack(ServiceHost):
     def _job(self, name: str) -> BatchJob:
         scope = Construct(self, f"Job-{name}")
         job = BatchJob(scope, "BatchJob", props=self.translation.batch_job(scope, name, self.network, self.platform))
-        prefix = adopt(scope, name, job.task_role, self.translation, self.platform)
+        prefix = adopt(scope, name, job, self.translation, self.platform)
         output(scope, f"{prefix}RunTaskCommand", job.run_task_command, f"{name}: run it now (CLI-7)")
         output(scope, f"{prefix}{RUN_TASK_PARAMETERS}", job.run_task_parameters, f"{name}: RunTask request (ecs-platform run-task)")
         output(scope, f"{prefix}TaskDefinition", job.task_definition.task_definition_arn, f"{name}: task definition (CLI-8)")
@@ -58,7 +58,7 @@ class WorkloadStack(ServiceHost):
     def _worker(self, name: str) -> QueueWorker:
         scope = Construct(self, f"Worker-{name}")
         worker = QueueWorker(scope, "QueueWorker", props=self.translation.queue_worker(scope, name, self.network, self.platform))
-        prefix = adopt(scope, name, worker.task_role, self.translation, self.platform)
+        prefix = adopt(scope, name, worker, self.translation, self.platform)
         output(scope, f"{prefix}QueueUrl", worker.queue.queue_url, f"{name}: the queue it consumes")
         output(scope, f"{prefix}ServiceName", worker.service.service_name, f"{name}: ECS service (CLI-8)")
         return worker

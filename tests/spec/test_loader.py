@@ -10,7 +10,7 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from ecs_platform.spec import Spec, SpecError, load_spec, parse_spec
+from ecs_platform.spec import Spec, SpecError, load_spec, load_specs, parse_spec
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SPEC = ROOT / "specs" / "default.yaml"
@@ -100,9 +100,8 @@ def test_default_spec_environment_and_logs(default: Spec) -> None:
 
 @pytest.mark.parametrize("spec_file", sorted((ROOT / "specs").glob("*.yaml")), ids=lambda p: p.name)
 def test_every_example_spec_loads(spec_file: Path) -> None:
-    spec = load_spec(spec_file)
-
-    assert spec.services or spec.jobs
+    for spec in load_specs(spec_file):
+        assert spec.services or spec.jobs
 
 
 # --- defaults ------------------------------------------------------------------------------
