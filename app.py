@@ -13,7 +13,7 @@ import json
 import os
 
 from ecs_platform.errors import report_and_exit
-from ecs_platform.spec import load_specs
+from ecs_platform.spec import load_specs, select_environment
 from ecs_platform.spec.images import image_tags
 
 DEFAULT_SPEC = "specs/default.yaml"
@@ -30,10 +30,11 @@ def requested() -> tuple[str, str | None, dict[str, str]]:
 def main() -> None:
     spec_path, environment, tags = requested()
     with report_and_exit(spec_path, os.environ.get("CDK_OUTDIR", "cdk.out")):
-        specs = load_specs(spec_path, environment=environment, image_tags=tags)
+        specs = load_specs(spec_path, image_tags=tags)
+        select_environment(specs, environment, source=spec_path)  # an unknown one is refused before CDK starts
         from ecs_platform.app_builder import build_platform_app  # loads aws_cdk and starts Node: only for a valid spec
 
-        app, _ = build_platform_app(specs, outdir=os.environ.get("CDK_OUTDIR"))
+        app, _ = build_platform_app(specs, environment=environment, spec_file=spec_path, outdir=os.environ.get("CDK_OUTDIR"))
         app.synth()
 
 

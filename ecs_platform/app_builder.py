@@ -15,7 +15,9 @@ from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, 
 
 from ecs_platform.context import FEATURE_FLAGS
 from ecs_platform.spec.models import Spec
+from ecs_platform.stacks.delivery import add_delivery
 from ecs_platform.stacks.stage import PlatformStage
+from ecs_platform.stacks.translate import DeliveryTranslation
 
 #: The rule packs every synthesis runs; any unacknowledged finding fails synthesis.
 NAG_PACKS = (AwsSolutionsChecks, NIST80053R5Checks, HIPAASecurityChecks, PCIDSS321Checks)
@@ -34,9 +36,15 @@ def add_platform(app: App, spec: Spec, *, nag: bool = True) -> PlatformStage:
     return stage
 
 
-def add_platforms(app: App, specs: Sequence[Spec], *, nag: bool = True) -> list[PlatformStage]:
-    """Add one stage per environment (named after it, in the spec's order) and register the cdk-nag packs."""
-    stages = [PlatformStage(app, spec.environment.name, spec=spec) for spec in specs]
+def add_platforms(
+    app: App, specs: Sequence[Spec], *, nag: bool = True, environment: str | None = None, spec_file: str | None = None
+) -> list[PlatformStage]:
+    """Add one stage per environment (named after it, in the spec's order; only ``environment``'s when given), what
+    the environments share (image repositories, caches, deploy roles: always from all of them) and, for every
+    environment at once, the delivery pipeline (which synthesizes ``spec_file``); register the cdk-nag packs."""
+    stages = [PlatformStage(app, spec.environment.name, spec=spec) for spec in specs if environment in (None, spec.environment.name)]
+    # One environment alone gets no pipeline: a pipeline delivers them all.
+    add_delivery(app, DeliveryTranslation(specs), stages, spec_file, pipeline=environment is None)
     if nag:
         Validations.of(app).add_plugins(*(pack(app) for pack in NAG_PACKS))
     return stages
@@ -60,7 +68,10 @@ def build_platform_app(
     context: Mapping[str, Any] | None = None,
     outdir: str | None = None,
     nag: bool = True,
+    environment: str | None = None,
+    spec_file: str | None = None,
 ) -> tuple[App, list[PlatformStage]]:
-    """A fresh :class:`App` with the project's feature flags (plus ``context``) and a stage per environment."""
+    """A fresh :class:`App` with the project's feature flags (plus ``context``), a stage per environment (only
+    ``environment``'s when given), what they share and their pipeline (see :func:`add_platforms`)."""
     app = App(context={**project_context(), **(context or {})}, outdir=outdir)
-    return app, add_platforms(app, specs, nag=nag)
+    return app, add_platforms(app, specs, nag=nag, environment=environment, spec_file=spec_file)

@@ -86,7 +86,12 @@ def assembled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[st
     def get(name: str) -> Path:
         if name not in cache:
             outdir = tmp_path_factory.mktemp(f"cdk-all-{name}")
-            app, _ = build_platform_app(load_specs(SPECS / f"{name}.yaml"), outdir=str(outdir))
+            app, _ = build_platform_app(
+                load_specs(SPECS / f"{name}.yaml"),
+                outdir=str(outdir),
+                spec_file=f"specs/{name}.yaml",
+                context={"aws:cdk:enable-path-metadata": True},  # as the CDK CLI synthesizes (cfn-lint knows CDK templates by it)
+            )
             app.synth()
             cache[name] = outdir
         return cache[name]

@@ -169,8 +169,8 @@ class LoadBalancer(Construct):
 
     def url(self, hosts: Sequence[str] = (), paths: Sequence[str] = ()) -> str:
         """Where requests for ``hosts`` and ``paths`` reach: the first literal host (else the load
-        balancer's DNS name) and the literal start of the first path."""
-        host = next((h for h in hosts if not set(h) & set("*?")), self.load_balancer.load_balancer_dns_name)
+        balancer's ``domain_name``, else its DNS name) and the literal start of the first path."""
+        host = next((h for h in hosts if not set(h) & set("*?")), self.domain_name or self.load_balancer.load_balancer_dns_name)
         path = re.split(r"[*?]", paths[0])[0] if paths else ""
         return f"{'https' if self.https else 'http'}://{host}{path}"
 

@@ -235,9 +235,12 @@ class WebService(TaskAccessors, Construct):
         self.test_listener_rule: elbv2.ApplicationListenerRule | None = None
         self.url: str | None = None
         """Where the load balancer serves this service (its route's first literal host and path)."""
+        self.origin: str | None = None
+        """``scheme://host`` of :attr:`url`: where a check of an absolute path (the health check's) reaches the service."""
         if props.load_balancer is not None and target is not None:
             self._route(props, props.load_balancer, target)
             self.url = props.load_balancer.url(props.route.hosts, props.route.paths)
+            self.origin = props.load_balancer.url(props.route.hosts)
         self.connect_endpoint: str | None = None
         """``http://<name>:<port>`` other services of the namespace call (Service Connect servers only)."""
         if connect is not None:

@@ -1,6 +1,6 @@
 """The declarative spec: models, loader and limit checks. Plain data; no CDK import."""
 
-from ecs_platform.spec.loader import SpecError, load_spec, load_specs, parse_spec, parse_specs
+from ecs_platform.spec.loader import SpecError, load_spec, load_specs, parse_spec, parse_specs, select_environment
 from ecs_platform.spec.models import (
     ContainerSpec,
     EnvironmentSpec,
@@ -24,4 +24,5 @@ __all__ = [
     "load_specs",
     "parse_spec",
     "parse_specs",
+    "select_environment",
 ]

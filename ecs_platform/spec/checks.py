@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 
 from ecs_platform import limits
 from ecs_platform.integrations import INTEGRATIONS, check_resource, partition_of
@@ -661,3 +661,47 @@ def check_spec(spec: Spec, *, partial: bool = False) -> list[Issue]:
     """Every cross-field problem of ``spec``; ``partial``: the spec holds only the entries that passed
     the structural checks, so the checks that need all of them are left out."""
     return [issue for check in CHECKS if not (partial and check in WHOLE_SPEC_CHECKS) for issue in check(spec)]
+
+
+def check_environments(specs: Sequence[Spec]) -> list[Issue]:
+    """What holds across the environments of one spec: delivery's approvals name environments and cover every
+    production one; a pipeline delivers to named accounts in its own region (a CDK Pipelines wave in another
+    region would need a support stack with a key granted on '*')."""
+    if not specs or specs[0].delivery is None:
+        return []
+    delivery = specs[0].delivery
+    names = [s.environment.name for s in specs]
+    issues: list[Issue] = []
+    approvals = delivery.approvals
+    if approvals is not None:
+        for i, name in enumerate(approvals):
+            if name not in names:
+                issues.append((f"delivery.approvals[{i}]", f"{name!r} is not an environment; allowed: {', '.join(names)}"))
+        for spec in specs:
+            if spec.environment.production and spec.environment.name not in approvals:
+                issues.append(
+                    (
+                        "delivery.approvals",
+                        f"{spec.environment.name} is production and would deploy without a manual approval; allowed: list it",
+                    )
+                )
+    if delivery.source is not None:
+        region = delivery.region or specs[0].environment.region
+        for i, spec in enumerate(specs):
+            env = spec.environment
+            if env.account is None:
+                issues.append(
+                    (
+                        f"environments[{i}].account",
+                        f"{env.name} names no account; allowed: its account ID (a pipeline deploys to named accounts)",
+                    )
+                )
+            if env.region != region:
+                issues.append(
+                    (
+                        f"environments[{i}].region",
+                        f"{env.name} is in {env.region}, the pipeline in {region}; allowed: environments in the pipeline's region "
+                        "(a pipeline per region delivers to several)",
+                    )
+                )
+    return issues

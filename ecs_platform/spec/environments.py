@@ -88,6 +88,8 @@ def documents(data: Mapping[str, Any]) -> tuple[list[EnvironmentDocument], list[
         issues.append(("environments", "the list is empty; allowed: at least one environment"))
     seen: dict[str, int] = {}
     shared = {key: value for key, value in data.items() if key != "environments"}
+    if entries:
+        shared = _homes(shared, entries[0])
     found = []
     for i, entry in enumerate(entries):
         if entry.name in seen:
@@ -105,6 +107,20 @@ def documents(data: Mapping[str, Any]) -> tuple[list[EnvironmentDocument], list[
         merged["environment"] = entry.model_dump(exclude={"overrides"}, exclude_unset=True)
         found.append(EnvironmentDocument(i, entry.name, merged, entry.overrides))
     return found, issues
+
+
+def _homes(shared: dict[str, Any], first: EnvironmentEntry) -> dict[str, Any]:
+    """The shared settings with the images' and the pipeline's account and region defaulting to the first
+    environment's: every environment's spec then names the same ones."""
+    result = dict(shared)
+    for key in ("images", "delivery"):
+        value = result.get(key)
+        if key == "images" and value is None:
+            value = {}
+        if isinstance(value, Mapping):
+            home = {"region": first.region, **({"account": first.account} if first.account else {})}
+            result[key] = {**home, **{k: v for k, v in value.items() if v is not None or k not in home}}
+    return result
 
 
 def _entry_path(loc: Sequence[int | str]) -> str:

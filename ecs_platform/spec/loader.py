@@ -11,7 +11,7 @@ import yaml
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from ecs_platform.spec.access import ENTRY_MODELS
-from ecs_platform.spec.checks import check_spec
+from ecs_platform.spec.checks import check_environments, check_spec
 from ecs_platform.spec.environments import EnvironmentDocument, documents, origin
 from ecs_platform.spec.images import build_issues, with_absolute_builds, with_tags
 from ecs_platform.spec.models import BuildImageSpec, RepositoryImageSpec, Spec
@@ -177,8 +177,16 @@ def parse_specs(
     prepared = _Prepared(source, base_dir or Path.cwd(), image_tags or {})
     several = isinstance(data, Mapping) and "environments" in data
     specs = _parse_environments(data, prepared) if several else [prepared.parse(data)]
+    issues = check_environments(specs)
+    if issues:
+        raise SpecError(source, issues)
+    return select_environment(specs, environment, source=source)
+
+
+def select_environment(specs: Sequence[Spec], environment: str | None, *, source: str = "<spec>") -> list[Spec]:
+    """The spec of ``environment`` (every one when None), or :class:`SpecError` naming the environments there are."""
     if environment is None:
-        return specs
+        return list(specs)
     chosen = [spec for spec in specs if spec.environment.name == environment]
     if not chosen:
         names = ", ".join(spec.environment.name for spec in specs)

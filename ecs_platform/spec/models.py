@@ -237,6 +237,8 @@ def _image_form(value: Any) -> str | None:
     """Which form of image a value is written in: a reference (a string), ``{build: ...}`` or ``{repository: ...}``."""
     if isinstance(value, str):
         return "reference"
+    if isinstance(value, BuildImageSpec | RepositoryImageSpec):  # serializing a validated spec
+        return "build" if isinstance(value, BuildImageSpec) else "repository"
     if isinstance(value, dict):
         return "build" if "build" in value else "repository" if "repository" in value else None
     return None
@@ -700,6 +702,9 @@ class Spec(_Model):
     jobs: list[JobSpec] = Field(default_factory=list)
     workers: list[WorkerSpec] = Field(default_factory=list, description="Queue workers (services that consume an SQS queue).")
     images: ImagesSpec = Field(default_factory=ImagesSpec, description="Image repositories and pull-through cache. Default: none.")
+    delivery: DeliverySpec | None = Field(
+        default=None, description="The delivery pipeline and GitHub Actions role (ARCH-6). Default: none."
+    )
     tags: Tags = Field(default_factory=dict, description="Tags applied to every resource.")
     permissions_boundary: str | None = Field(
         default=None, description="ARN of a managed policy set as permissions boundary of every task and execution role."
@@ -716,6 +721,89 @@ class Spec(_Model):
         return len(self.environment.availability_zones) if self.environment.production else 1
 
 
+Branch = Annotated[str, _pattern(r"(?![-/.])[A-Za-z0-9._/*-]{1,200}(?<![/.])", "a branch name such as main or release/*")]
+Repository = Annotated[str, _pattern(r"[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)+", "owner/name (GitLab: group/subgroup/name)")]
+
+
+class DeliverySourceSpec(_Model):
+    """Where the pipeline takes commits from: a CodeConnections (CodeStar) connection to GitHub, GitLab or
+    Bitbucket, or a CodeCommit repository (check that CodeCommit is open to your account: AWS closed it to
+    new customers in 2024)."""
+
+    connection_arn: (
+        Annotated[
+            str,
+            _pattern(
+                r"arn:aws[a-z-]*:(codestar-connections|codeconnections):[a-z0-9-]+:\d{12}:connection/[0-9a-f-]{36}",
+                "a CodeConnections ARN, arn:aws:codeconnections:<region>:<account>:connection/<uuid>",
+            ),
+        ]
+        | None
+    ) = Field(default=None, description="The connection (with repository). Default: none (then codecommit).")
+    repository: Repository | None = Field(default=None, description="owner/name of the repository the connection reaches.")
+    codecommit: Annotated[str, _pattern(r"[\w.-]{1,100}", "a CodeCommit repository name")] | None = Field(
+        default=None, description="A CodeCommit repository of the pipeline's account (instead of a connection)."
+    )
+    branch: Branch = Field(default="main", description="The branch delivered to production. Default: main.")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> DeliverySourceSpec:
+        connection = self.connection_arn is not None or self.repository is not None
+        if connection == (self.codecommit is not None):
+            raise ValueError("allowed: connection_arn with repository, or codecommit (exactly one source)")
+        if connection and (self.connection_arn is None or self.repository is None):
+            raise ValueError("a connection needs both connection_arn and repository")
+        return self
+
+
+class GithubOidcSpec(_Model):
+    """A role GitHub Actions of one repository assume without stored keys, to run make deploy (in each account)."""
+
+    repository: Annotated[str, _pattern(r"[A-Za-z0-9-]{1,39}/[A-Za-z0-9_.-]{1,100}", "owner/name of a GitHub repository")] = Field(
+        description="The repository whose workflows may deploy."
+    )
+    branches: list[Branch] = Field(default_factory=list, description="Branches whose jobs may deploy (jobs without an environment).")
+    environments: list[Annotated[str, _pattern(r"[^\s/]{1,255}", "a GitHub environment name")]] = Field(
+        default_factory=list, description="GitHub environments whose jobs may deploy (protect them with reviewers)."
+    )
+    provider_arn: (
+        Annotated[
+            str,
+            _pattern(
+                r"arn:aws[a-z-]*:iam::\d{12}:oidc-provider/token\.actions\.githubusercontent\.com",
+                "the ARN of the account's GitHub OIDC provider",
+            ),
+        ]
+        | None
+    ) = Field(default=None, description="The account's existing GitHub OIDC provider (one per account). Default: created.")
+
+    @model_validator(mode="after")
+    def _someone(self) -> GithubOidcSpec:
+        if not self.branches and not self.environments:
+            raise ValueError("no branch or environment may deploy; allowed: branches: [main] and/or environments: [...]")
+        return self
+
+
+class DeliverySpec(_Model):
+    """From commit to production (ARCH-6): a CodePipeline that tests, synthesizes and deploys every environment in
+    order, and/or a deploy role for GitHub Actions."""
+
+    account: Annotated[str, _pattern(r"\d{12}", "12 digits")] | None = Field(
+        default=None, description="The pipeline's account (a tools account). Default: the first environment's."
+    )
+    region: Annotated[str, _pattern(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d", "a region name such as ap-northeast-1")] | None = Field(
+        default=None, description="The pipeline's region; the environments it delivers to are in it. Default: the first environment's."
+    )
+    source: DeliverySourceSpec | None = Field(default=None, description="The repository; without it, no pipeline. Default: none.")
+    test_command: Annotated[str, _pattern(r"[^\n]{1,500}", "one shell command line")] = Field(
+        default="make test", description="The tests the pipeline runs before synthesis. Default: make test."
+    )
+    approvals: list[Name] | None = Field(
+        default=None, description="Environments that wait for a manual approval (every production one must). Default: the production ones."
+    )
+    github_oidc: GithubOidcSpec | None = Field(default=None, description="A deploy role for GitHub Actions. Default: none.")
+
+
 class SpecFile(Spec):
     """A spec file as written: one ``environment:`` or several ``environments:`` (the JSON Schema's root;
     the loader turns a file into one :class:`Spec` per environment)."""
@@ -730,4 +818,3 @@ class SpecFile(Spec):
         description="Several environments, in delivery order (dev, staging, prod): each with where it is deployed and "
         "its overrides of the shared settings (or environment, for one).",
     )
-

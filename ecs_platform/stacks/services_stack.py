@@ -12,15 +12,17 @@ from typing import Any
 from aws_cdk import CfnOutput, Stack, Tags
 from constructs import Construct
 
-from ecs_platform.constructs import LoadBalancer, LoadBalancerProps, Network, TaskAccessors, WebService, WorkloadPlatform
+from ecs_platform.constructs import LoadBalancer, LoadBalancerProps, Network, SmokeCheck, TaskAccessors, WebService, WorkloadPlatform
 from ecs_platform.outputs import output_prefix
 from ecs_platform.stacks.identity import keep_beside_parent
 from ecs_platform.stacks.translate import Translation
 
 
-def output(scope: Construct, name: str, value: str, description: str) -> None:
+def output(scope: Construct, name: str, value: str, description: str) -> CfnOutput:
     """A stack output whose logical ID is ``name`` exactly, so tools can read it by name."""
-    CfnOutput(scope, name, value=value, description=description).override_logical_id(name)
+    made = CfnOutput(scope, name, value=value, description=description)
+    made.override_logical_id(name)
+    return made
 
 
 def tag(scope: Construct, tags: Mapping[str, str]) -> None:
@@ -44,7 +46,7 @@ def load_balancer(scope: Construct, props: LoadBalancerProps) -> LoadBalancer:
 
 
 def add_service(
-    stack: Stack,
+    stack: ServiceHost,
     name: str,
     *,
     translation: Translation,
@@ -66,6 +68,10 @@ def add_service(
         output(scope, f"{prefix}ConnectEndpoint", service.connect_endpoint, f"{name}: its name for the other services (ARCH-7)")
     output(scope, f"{prefix}ServiceName", service.service.service_name, f"{name}: ECS service (CLI-8)")
     output(scope, f"{prefix}TaskDefinition", service.task_definition.task_definition_arn, f"{name}: task definition (CLI-8)")
+    path = translation.smoke_check_path(name)
+    if path is not None and service.origin is not None:
+        origin = output(scope, f"{prefix}Origin", service.origin, f"{name}: where the pipeline's smoke check asks {path}")
+        stack.smoke_checks.append(SmokeCheck(name=name, url=origin, path=path))
     return service
 
 
@@ -82,6 +88,8 @@ class ServiceHost(Stack):
         super().__init__(scope, construct_id, **kwargs)
         self.services: dict[str, WebService] = {}
         """The services built here, by name."""
+        self.smoke_checks: list[SmokeCheck] = []
+        """What the delivery pipeline checks of these services once their environment is deployed."""
 
     def add_service(self, name: str) -> WebService:
         """Build service ``name`` here."""

@@ -9,7 +9,7 @@ construct that uses them does.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack, TimeZone
@@ -19,20 +19,28 @@ from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from ecs_platform.constructs import (
     BatchJobProps,
+    CodeCommitSource,
+    ConnectionSource,
     ContainerProps,
     ContainerSecret,
+    DeliveryPipelineProps,
+    DeliveryTarget,
     DeploymentProps,
+    GithubDeployRoleProps,
     HealthCheckProps,
+    ImageRepositoryProps,
     JobSchedule,
     LoadBalancer,
     LoadBalancerProps,
     Network,
     NetworkProps,
+    PullThroughCacheProps,
     QueueWorkerProps,
     RouteProps,
     ScheduledScalingProps,
@@ -52,6 +60,7 @@ from ecs_platform.spec.models import (
     AlbSpec,
     BuildImageSpec,
     ContainerSpec,
+    GithubOidcSpec,
     Image,
     JobSpec,
     RepositoryImageSpec,
@@ -132,6 +141,9 @@ class Translation:
         """Production keeps stateful resources (logs, keys, queues, topics) when they are deleted or
         replaced, but not when their first creation fails and rolls back (a retry then starts clean)."""
         self.log_retention = _RETENTION[spec.logs.retention_days]
+        self.images_account = spec.images.account or env.account
+        """Account of the platform's image repositories (``images.account``, default the environment's)."""
+        self.images_region = spec.images.region or env.region
 
     # --- the network and what the workloads share -------------------------------------------
 
@@ -388,8 +400,7 @@ class Translation:
             )
         if isinstance(image, RepositoryImageSpec):
             assert image.tag is not None  # checked: images_are_complete
-            home = self.spec.images
-            arn = f"arn:{stack.partition}:ecr:{home.region}:{home.account or stack.account}:repository/{image.repository}"
+            arn = f"arn:{stack.partition}:ecr:{self.images_region}:{self.images_account or stack.account}:repository/{image.repository}"
             return _ecr_image(scope, construct_id, arn, image.repository, image.tag)
         match = _ECR_IMAGE.fullmatch(image)
         if match:
@@ -411,6 +422,21 @@ class Translation:
             and any(isinstance(c.image, str) and cached_image(c.image, "r", upstreams) for c in workload.containers)
         ):
             grant_pull_through(role, scope, upstreams)
+
+    def smoke_check_path(self, service: str) -> str | None:
+        """The path the delivery pipeline asks of ``service`` once its environment is deployed (its health check's),
+        when the pipeline can reach it: a public load balancer, under a name its certificate covers (a domain or a
+        route's host) unless it serves HTTP only."""
+        delivery = self.spec.delivery
+        spec = self._services[service]
+        route = spec.load_balancer
+        if delivery is None or delivery.source is None or route is None:
+            return None
+        alb = self._shared[route.shared] if route.shared else route
+        named = alb.domain is not None or any(not set(host) & set("*?") for host in route.hosts)
+        if not alb.public or (alb.https and not named):
+            return None
+        return spec.health_check.path or "/"
 
     # --- access (IAM-5) ---------------------------------------------------------------------------
 
@@ -568,3 +594,115 @@ def _scaling(spec: ServiceSpec) -> ServiceScalingProps:
         ],
         time_zone=TimeZone.of(scaling.timezone),
     )
+
+
+# --- what the environments share: image repositories, caches, the deploy role, the pipeline ------------
+
+Location = tuple[str | None, str]
+"""(account, region): where a stack of the shared stage lives."""
+
+
+class DeliveryTranslation:
+    """The environments of one spec as the props of what they share: the platform's image repositories (in the
+    images account), a pull-through cache in each environment's account and region, a GitHub Actions deploy
+    role in each account, and the delivery pipeline."""
+
+    def __init__(self, specs: Sequence[Spec]) -> None:
+        self.specs = list(specs)
+        first = self.specs[0]
+        self.app = first.app
+        home = Translation(first)
+        self.images: Location = (home.images_account, home.images_region)
+        self.delivery = first.delivery
+        self.environments: list[Location] = list(dict.fromkeys((s.environment.account, s.environment.region) for s in self.specs))
+        self.repositories = sorted(
+            {
+                c.image.repository
+                for s in self.specs
+                for w in (*s.services, *s.jobs, *s.workers)
+                for c in w.containers
+                if isinstance(c.image, RepositoryImageSpec)
+            }
+        )
+        self.upstreams = list(first.images.pull_through_cache)
+
+    @property
+    def locations(self) -> list[Location]:
+        """Where the shared stage needs a stack: the images account (with repositories) and each environment's
+        account and region (with a cache or a deploy role); empty when nothing is shared."""
+        wanted: list[Location] = []
+        if self.repositories:
+            wanted.append(self.images)
+        if self.upstreams or self._github is not None:
+            wanted += self.environments
+        return list(dict.fromkeys(wanted))
+
+    def repository_props(self, location: Location, key: kms.IKey) -> list[ImageRepositoryProps]:
+        """The platform's repositories, in the images account; environments in other accounts may pull."""
+        if location != self.images:
+            return []
+        others = sorted({account for account, _ in self.environments if account and account != self.images[0]})
+        return [ImageRepositoryProps(repository_name=name, key=key, pull_accounts=others) for name in self.repositories]
+
+    def pull_through_cache(self, location: Location, key: kms.IKey, scope: Construct) -> PullThroughCacheProps | None:
+        if not self.upstreams or location not in self.environments:
+            return None
+        arn = self.specs[0].images.docker_hub_credentials
+        credentials = secretsmanager.Secret.from_secret_partial_arn(scope, "DockerHubCredentials", arn) if arn else None
+        return PullThroughCacheProps(upstreams=self.upstreams, key=key, docker_hub_credentials=credentials)
+
+    @property
+    def _github(self) -> GithubOidcSpec | None:
+        return self.delivery.github_oidc if self.delivery else None
+
+    def github_role(self, location: Location) -> GithubDeployRoleProps | None:
+        """The deploy role of GitHub Actions, once per account (in its first environment's stack)."""
+        github = self._github
+        account = location[0]
+        if github is None or location not in self.environments or next(loc for loc in self.environments if loc[0] == account) != location:
+            return None
+        return GithubDeployRoleProps(
+            repository=github.repository,
+            branches=github.branches,
+            environments=github.environments,
+            provider_arn=github.provider_arn,
+            regions=sorted({region for acct, region in self.environments if acct == account}),
+            stack_name_prefix=f"{self.app}-",
+        )
+
+    @property
+    def pipeline_location(self) -> Location | None:
+        """Where the pipeline lives, if the spec has one."""
+        if self.delivery is None or self.delivery.source is None:
+            return None
+        first = self.specs[0].environment
+        return self.delivery.account or first.account, self.delivery.region or first.region
+
+    def approval(self, environment: str) -> bool:
+        """Whether a manual approval comes before ``environment`` (default: before the production ones)."""
+        approvals = self.delivery.approvals if self.delivery else None
+        spec = next(s for s in self.specs if s.environment.name == environment)
+        return environment in approvals if approvals is not None else spec.environment.production
+
+    def pipeline(self, targets: Sequence[DeliveryTarget], spec_file: str, docker: bool) -> DeliveryPipelineProps:
+        assert self.delivery is not None and self.delivery.source is not None
+        source = self.delivery.source
+        return DeliveryPipelineProps(
+            source=CodeCommitSource(repository_name=source.codecommit, branch=source.branch)
+            if source.codecommit
+            else ConnectionSource(connection_arn=str(source.connection_arn), repository=str(source.repository), branch=source.branch),
+            targets=targets,
+            install_commands=["make setup"],
+            test_commands=[self.delivery.test_command],
+            synth_commands=[f"make synth SPEC={spec_file}"],
+            docker_enabled=docker,
+        )
+
+    @property
+    def builds_images(self) -> bool:
+        return any(
+            isinstance(c.image, BuildImageSpec) and c.image.tag is None
+            for s in self.specs
+            for w in (*s.services, *s.jobs, *s.workers)
+            for c in w.containers
+        )

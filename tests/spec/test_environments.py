@@ -19,6 +19,7 @@ from ecs_platform.spec import SpecError, load_spec, load_specs, parse_specs
 from tests.conftest import SPECS
 
 EXAMPLE = SPECS / "environments.yaml"
+CERT = "arn:aws:acm:ap-northeast-1:111111111111:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789"
 DATA: dict[str, Any] = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
 
 
@@ -128,6 +129,60 @@ BAD: dict[str, tuple[Callable[[dict[str, Any]], Any], str, str]] = {
         "environments[0].availability_zones",
         r"Field required",
     ),
+    "a build context without its Dockerfile": (
+        lambda data: data["services"][0]["containers"][0].update(image={"build": "../examples"}),
+        "services[0].containers[0].image.build",
+        r"'\.\./examples' has no Dockerfile; allowed: a build context with its Dockerfile",
+    ),
+    "a build context that does not exist": (
+        lambda data: data["services"][0]["containers"][0].update(image={"build": "./nowhere"}),
+        "services[0].containers[0].image.build",
+        r"'\./nowhere' is not a directory next to the spec",
+    ),
+    "an invalid repository name": (
+        lambda data: data["services"][1]["containers"][0].update(image={"repository": "Shop/API", "tag": "1"}),
+        "services[1].containers[0].image.repository",
+        r"'Shop/API' is not valid; allowed: an ECR repository name",
+    ),
+    "a repository image without a tag": (
+        lambda data: data["services"][1]["containers"][0]["image"].pop("tag"),
+        "services[1].containers[0].image.tag",
+        r"no tag for shop/api; allowed: a tag or digest here, or at synthesis -c image_tag:api=<tag>",
+    ),
+    "a production environment without approval": (
+        lambda data: data["delivery"].update(approvals=["staging"]),
+        "delivery.approvals",
+        r"prod is production and would deploy without a manual approval; allowed: list it",
+    ),
+    "an approval of an unknown environment": (
+        lambda data: data["delivery"].update(approvals=["prod", "qa"]),
+        "delivery.approvals[1]",
+        r"'qa' is not an environment; allowed: dev, staging, prod",
+    ),
+    "a GitHub repository without a branch or environment": (
+        lambda data: data["delivery"]["github_oidc"].pop("environments"),
+        "delivery.github_oidc",
+        r"no branch or environment may deploy; allowed: branches: \[main\]",
+    ),
+    "an environment outside the pipeline's region": (
+        lambda data: _env("staging")(data).update(
+            region="eu-west-1",
+            availability_zones=["eu-west-1a", "eu-west-1b"],
+            overrides={"load_balancers": {"edge": {"certificate_arn": CERT.replace("ap-northeast-1", "eu-west-1")}}},
+        ),
+        "environments[1].region",
+        r"staging is in eu-west-1, the pipeline in ap-northeast-1",
+    ),
+    "docker-hub in the cache without credentials": (
+        lambda data: data["images"].update(pull_through_cache=["ecr-public", "docker-hub"]),
+        "images.docker_hub_credentials",
+        r"docker-hub needs credentials",
+    ),
+    "an override of the delivery": (
+        _override("prod", delivery={"approvals": []}),
+        "environments[2].overrides.delivery",
+        r"delivery is shared by every environment",
+    ),
     "no environment at all": (
         lambda data: data.update(environments=[]),
         "environments",
@@ -144,7 +199,7 @@ def test_fails_when(name: str) -> None:
     data = example()
     mutate(data)
     with pytest.raises(SpecError) as excinfo:
-        parse_specs(data, source="bad.yaml")
+        parse_specs(data, source="bad.yaml", base_dir=SPECS)
     found = [(p, m) for p, m in excinfo.value.issues if p == path]
     assert found, excinfo.value.issues
     assert any(re.search(message, m) for _, m in found), found
@@ -154,7 +209,7 @@ def test_a_shared_problem_of_every_environment_is_reported_once() -> None:
     data = example()
     data["jobs"][0]["cpu"] = 300
     with pytest.raises(SpecError) as excinfo:
-        parse_specs(data, source="bad.yaml")
+        parse_specs(data, source="bad.yaml", base_dir=SPECS)
     cpu = [(p, m) for p, m in excinfo.value.issues if p == "jobs[0].cpu"]
     assert len(cpu) == 1 and "(in environment" not in cpu[0][1]
 
@@ -164,7 +219,7 @@ def test_problems_of_several_environments_come_in_one_run() -> None:
     _override("dev", services={"checkout": {}})(data)
     _override("prod", services={"api": {"desired_count": 1}})(data)
     with pytest.raises(SpecError) as excinfo:
-        parse_specs(data, source="bad.yaml")
+        parse_specs(data, source="bad.yaml", base_dir=SPECS)
     paths = {p for p, _ in excinfo.value.issues}
     assert {"environments[0].overrides.services.checkout", "environments[2].overrides.services.api.desired_count"} <= paths
 
@@ -173,6 +228,6 @@ def test_a_list_an_override_gives_replaces_the_shared_one() -> None:
     """Only named entries merge by name; any other list (a container's command) is replaced whole."""
     data = example()
     _override("dev", jobs={"nightly-report": {"containers": {"report": {"command": ["echo", "dev"]}}}})(data)
-    dev = parse_specs(data)[0]
+    dev = parse_specs(data, base_dir=SPECS)[0]
     assert dev.jobs[0].containers[0].command == ["echo", "dev"]
     assert dev.jobs[0].containers[0].image == "public.ecr.aws/docker/library/busybox:stable"

@@ -6,16 +6,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
-from aws_cdk.assertions import Template
 
 from ecs_platform.constructs import NO_SOURCE_CONDITION, SOURCE_ARNS
 from ecs_platform.constructs.web_service import EXEC_AGENT_PATHS
 from tests.conftest import Synthesized
+from tests.template_diff import stack_templates
 
-EXAMPLES = ["default", "production", "services", "batch", "web", "access"]
+EXAMPLES = ["default", "production", "services", "batch", "web", "access", "environments"]
 #: Where each resource type keeps its policy document.
 DOCUMENTS = {
     "AWS::SNS::TopicPolicy": "PolicyDocument",
@@ -26,14 +27,20 @@ DOCUMENTS = {
 }
 
 
-def templates(example: Synthesized) -> Iterator[tuple[str, dict[str, Any]]]:
-    for stack in example.stage.stacks:
-        yield stack.stack_name, Template.from_stack(stack).to_json()
+@pytest.fixture
+def outdir(name: str, synth: Callable[[str], Synthesized], assembled: Callable[[str], Path]) -> Path:
+    """The cloud assembly of an example: its environments, and what they share, and their pipeline."""
+    return assembled(name) if name == "environments" else synth(name).outdir
 
 
-def service_statements(example: Synthesized) -> Iterator[tuple[str, str, dict[str, Any]]]:
+def templates(outdir: Path) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(display name, template) of every stack of the assembly."""
+    yield from stack_templates(outdir).items()
+
+
+def service_statements(outdir: Path) -> Iterator[tuple[str, str, dict[str, Any]]]:
     """(where, service principal, statement) of every Allow statement naming an AWS service."""
-    for stack, template in templates(example):
+    for stack, template in templates(outdir):
         for logical_id, resource in template["Resources"].items():
             prop = DOCUMENTS.get(resource["Type"])
             if prop is None:
@@ -51,10 +58,11 @@ def _regional(service: str) -> str:
 
 
 @pytest.mark.parametrize("name", EXAMPLES)
-def test_iam6_every_service_principal_is_limited_to_this_accounts_sources(name: str, synth: Callable[[str], Synthesized]) -> None:
+def test_iam6_every_service_principal_is_limited_to_this_accounts_sources(name: str, outdir: Path) -> None:
     """Confused deputy: a service of SOURCE_ARNS carries aws:SourceAccount and aws:SourceArn on every
-    statement; any other service is one AWS documents without them (NO_SOURCE_CONDITION, with the reason)."""
-    found = list(service_statements(synth(name)))
+    statement; any other service is one AWS documents without them (NO_SOURCE_CONDITION, with the reason).
+    Every stack: the environments', what they share, the pipeline's."""
+    found = list(service_statements(outdir))
     assert found
     for where, service, statement in found:
         condition = statement.get("Condition", {})
@@ -91,13 +99,15 @@ def test_failed_job_runs_reach_their_topic_from_this_accounts_rules(synth: Calla
 
 
 @pytest.mark.parametrize("name", EXAMPLES)
-def test_sec3_keys_by_purpose_are_used_through_their_service(name: str, synth: Callable[[str], Synthesized]) -> None:
+def test_sec3_keys_by_purpose_are_used_through_their_service(name: str, outdir: Path) -> None:
     """Logs, messages and ECS Exec sessions have keys of their own; every grant on the log or messaging
     key is limited by kms:ViaService (the exec key encrypts exec sessions only: see grant_ecs_exec)."""
-    example = synth(name)
-    for _, template in templates(example):
+    workload_keys = set()
+    for stack, template in templates(outdir):
         resources = template["Resources"]
-        keys = {k for k, v in resources.items() if v["Type"] == "AWS::KMS::Key"}
+        keys = {k for k, v in resources.items() if v["Type"] == "AWS::KMS::Key" and k.startswith(("Key", "MessagingKey", "ExecKey"))}
+        if stack.endswith("/Workloads"):
+            workload_keys |= {k for k in keys if not k.startswith("ExecKey")}
         for logical_id, policy in resources.items():
             if policy["Type"] != "AWS::IAM::ManagedPolicy":
                 continue
@@ -107,14 +117,13 @@ def test_sec3_keys_by_purpose_are_used_through_their_service(name: str, synth: C
                 if not on_keys or all(k.startswith("ExecKey") for k in on_keys):
                     continue
                 assert "kms:ViaService" in statement.get("Condition", {}).get("StringEquals", {}), f"{logical_id}: {statement}"
-    workloads = example.resources("AWS::KMS::Key")
-    assert {k for k in workloads if not k.startswith("ExecKey")} == {"Key961B73FD", "MessagingKey9A79A2B1"}
+    assert workload_keys == {"Key961B73FD", "MessagingKey9A79A2B1"}
 
 
 def test_permissions_boundary_on_every_role(synth: Callable[[str], Synthesized]) -> None:
     """Organizations: the spec's boundary is on every role of every stack, the platform's own included."""
     production = synth("production")
-    roles = [(stack, k, v) for stack, t in templates(production) for k, v in t["Resources"].items() if v["Type"] == "AWS::IAM::Role"]
+    roles = [(stack, k, v) for stack, t in templates(production.outdir) for k, v in t["Resources"].items() if v["Type"] == "AWS::IAM::Role"]
     assert len(roles) >= 8  # flow logs, task and execution roles of two services and two jobs, a scheduler, a state machine
     for stack, logical_id, role in roles:
         assert role["Properties"]["PermissionsBoundary"] == "arn:aws:iam::111122223333:policy/workload-boundary", f"{stack}/{logical_id}"
