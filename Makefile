@@ -88,6 +88,8 @@ diff: setup ## compare SPEC [ENV=name] with what is deployed (AWS credentials)
 # The preflight names the stacks that must go first (they stop importing an export their exporter drops).
 deploy: synth ## deploy SPEC [ENV=name] after a preflight against what is deployed; independent stacks at once (AWS credentials)
 	python -m ecs_platform.cli preflight cdk.out --order-file cdk.out/deploy-first.txt
+	# What the environments share (repositories, caches, deploy roles) comes first: the services pull through it.
+	if [ -d cdk.out/assembly-shared ]; then $(CDK) deploy --app cdk.out --require-approval broadening --concurrency $(CONCURRENCY) 'shared/*'; fi
 	while read -r stack; do $(CDK) deploy --app cdk.out --require-approval broadening --exclusively "$$stack" || exit 1; done < cdk.out/deploy-first.txt
 	$(CDK) deploy --app cdk.out --require-approval broadening --concurrency $(CONCURRENCY) $(STACKS)
 

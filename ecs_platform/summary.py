@@ -122,10 +122,11 @@ def nag(outdir: Path) -> list[NagSummary]:
 def render(outdir: Path) -> str:
     lines = [f"Synthesized {outdir}/"]
     all_stacks = stacks(outdir)
+    width = max([18, *(len(s.display_name) for s in all_stacks)])
     for stack in all_stacks:
         total = sum(stack.resources.values())
         top = ", ".join(f"{kind.split('::', 1)[1]} {n}" for kind, n in stack.resources.most_common(5))
-        lines.append(f"  {stack.display_name:<18} {stack.stack_name:<28} {total:>4} resources  ({top}, ...)")
+        lines.append(f"  {stack.display_name:<{width}} {stack.stack_name:<28} {total:>4} resources  ({top}, ...)")
     lines.append(f"  {len(all_stacks)} stacks, {sum(sum(s.resources.values()) for s in all_stacks)} resources (limit: 500 per stack)")
     lines += notes(all_stacks)
     packs = nag(outdir)

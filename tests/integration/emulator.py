@@ -98,12 +98,12 @@ class Emulator:
         # From a directory without cdk.json, so the CLI does not synthesize the app first.
         self.cdk("bootstrap", f"aws://{ACCOUNT}/{REGION}")
 
-    def deploy(self, assembly: Path) -> dict[str, dict[str, str]]:
-        """``cdk deploy`` every stack of a synthesized assembly; returns the outputs by stack name.
+    def deploy(self, assembly: Path, stacks: str = "**") -> dict[str, dict[str, str]]:
+        """``cdk deploy`` the ``stacks`` (a pattern; default every stack) of a synthesized assembly; returns the outputs by stack name.
 
         ``--method=direct``: moto gives a stack created from a change set no outputs (so no
         exports for the workload stack's imports)."""
         outputs = self.workdir / f"outputs-{assembly.name}.json"
-        self.cdk("deploy", "-a", str(assembly), "**", "--require-approval", "never", "--method=direct", "--outputs-file", str(outputs))
+        self.cdk("deploy", "-a", str(assembly), stacks, "--require-approval", "never", "--method=direct", "--outputs-file", str(outputs))
         result: dict[str, dict[str, str]] = json.loads(outputs.read_text())
         return result
