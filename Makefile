@@ -32,7 +32,7 @@ CHECKOV_VENV := .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 PIP := $(VENV)/bin/python -m pip install --quiet --disable-pip-version-check
 
-.PHONY: help setup synth test test-fast lint diff deploy schema clean access-report run-task bench
+.PHONY: help setup synth test test-fast lint diff deploy deploy-pipeline schema clean access-report run-task bench
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -92,6 +92,10 @@ deploy: synth ## deploy SPEC [ENV=name] after a preflight against what is deploy
 	if [ -d cdk.out/assembly-shared ]; then $(CDK) deploy --app cdk.out --require-approval broadening --concurrency $(CONCURRENCY) 'shared/*'; fi
 	while read -r stack; do $(CDK) deploy --app cdk.out --require-approval broadening --exclusively "$$stack" || exit 1; done < cdk.out/deploy-first.txt
 	$(CDK) deploy --app cdk.out --require-approval broadening --concurrency $(CONCURRENCY) $(STACKS)
+
+# The pipeline of a spec with delivery: (once; it updates itself afterwards).
+deploy-pipeline: synth ## deploy SPEC's delivery pipeline stack only (AWS credentials of its account)
+	$(CDK) deploy --app cdk.out --require-approval broadening Pipeline
 
 schema: $(SYNTH_STAMP) ## regenerate specs/spec.schema.json from the models
 	python -m ecs_platform.spec.schema specs/spec.schema.json

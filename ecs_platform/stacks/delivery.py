@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from aws_cdk import Environment, Stack, Stage, Tags
+from aws_cdk import CfnOutput, Environment, Stack, Stage, Tags
 from constructs import Construct
 
 from ecs_platform.constructs import (
@@ -52,6 +52,8 @@ class SharedStack(Stack):
         self.cache = PullThroughCache(self, "PullThroughCache", props=cache) if cache else None
         github = translation.github_role(location)
         self.github_role = GithubDeployRole(self, "GithubDeployRole", props=github) if github else None
+        if self.github_role is not None:
+            CfnOutput(self, "GithubDeployRoleArn", value=self.github_role.role_arn, description="role-to-assume of the GitHub workflows")
 
 
 class SharedStage(Stage):
