@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -27,3 +29,40 @@ def import_to_resource(synth: Synthesized, value: dict[str, Any]) -> tuple[str, 
             logical_id = output["Value"]["Ref"]
             return logical_id, network["Resources"][logical_id]
     raise AssertionError(f"no output of the network stack exports {export}")
+
+
+def nag_findings(report: Mapping[str, Any], key: str = "violations") -> Counter[tuple[str, str]]:
+    """(rule, construct path) of every cdk-nag finding of a validation report: ``violations`` (unacknowledged) or
+    ``suppressedViolations`` (acknowledged); CDK's own CloudFormation validation left out."""
+    found: Counter[tuple[str, str]] = Counter()
+    for plugin in report["pluginReports"]:
+        if plugin["pluginName"] == "CloudFormation Validate":
+            continue
+        for violation in plugin.get(key, []):
+            for construct in violation["violatingConstructs"]:
+                found[(violation["ruleName"], construct["constructPath"])] += 1
+    return found
+
+
+#: Where each resource type keeps its policy document.
+POLICY_DOCUMENTS = {
+    "AWS::SNS::TopicPolicy": "PolicyDocument",
+    "AWS::SQS::QueuePolicy": "PolicyDocument",
+    "AWS::S3::BucketPolicy": "PolicyDocument",
+    "AWS::KMS::Key": "KeyPolicy",
+    "AWS::IAM::Role": "AssumeRolePolicyDocument",
+}
+
+
+def service_statements(template: Mapping[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """(logical ID, service principal, statement) of every Allow statement of a template naming an AWS service."""
+    for logical_id, resource in template["Resources"].items():
+        prop = POLICY_DOCUMENTS.get(resource["Type"])
+        if prop is None:
+            continue
+        for statement in resource["Properties"][prop]["Statement"]:
+            principal = statement.get("Principal")
+            services = principal.get("Service", []) if isinstance(principal, dict) else []
+            for service in [services] if isinstance(services, str) else services:
+                if statement["Effect"] == "Allow":
+                    yield logical_id, service, statement

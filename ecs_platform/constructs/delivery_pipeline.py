@@ -32,16 +32,15 @@ from aws_cdk import aws_codecommit as codecommit
 from aws_cdk import aws_codepipeline as codepipeline
 from aws_cdk import aws_codestarnotifications as notifications
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from constructs import Construct, IConstruct
 
 from ecs_platform.constructs.acknowledge import acknowledge, acknowledge_rule, nag_text
-from ecs_platform.constructs.encryption_key import EncryptionKey, EncryptionKeyProps, allow_codestar_notifications
+from ecs_platform.constructs.encryption_key import EncryptionKey, EncryptionKeyProps
 from ecs_platform.constructs.errors import ConstructError, refuse
-from ecs_platform.constructs.notification_topic import NotificationTopic, NotificationTopicProps
+from ecs_platform.constructs.notification_topic import NotificationTopic, NotificationTopicProps, allow_codestar_notifications_to_publish
 from ecs_platform.constructs.scoped_role import ScopedRole, ScopedRoleProps
 from ecs_platform.constructs.source_conditions import SourceConditions, service_principal
 
@@ -584,19 +583,8 @@ def _allow_codestar_notifications(topic: sns.ITopic) -> None:
     if isinstance(topic, NotificationTopic):
         topic.allow_codestar_notifications()
         return
-    # Another topic of this app: the statement AWS documents (a no-op for an imported topic, whose owner must add it).
-    topic.add_to_resource_policy(
-        iam.PolicyStatement(
-            sid="AllowCodeStarNotificationsToPublish",
-            principals=[iam.ServicePrincipal("codestar-notifications.amazonaws.com")],
-            actions=["sns:Publish"],
-            resources=[topic.topic_arn],
-            conditions={"StringEquals": {"aws:SourceAccount": Stack.of(topic).account}},
-        )
-    )
-    key: kms.IKey | None = topic.master_key
-    if key is not None:
-        allow_codestar_notifications(key)
+    # Another topic of this app: the same statements (a no-op for an imported topic, whose owner must add them).
+    allow_codestar_notifications_to_publish(topic)
 
 
 def _source_type(project: codebuild.CfnProject) -> str | None:

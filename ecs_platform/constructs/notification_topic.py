@@ -35,7 +35,6 @@ class NotificationTopic(sns.Topic):
 
     def __init__(self, scope: Construct, construct_id: str, *, props: NotificationTopicProps) -> None:
         super().__init__(scope, construct_id, display_name=props.display_name, master_key=props.key, enforce_ssl=True)
-        self._key = props.key
         self._codestar_allowed = False
         self.apply_removal_policy(props.removal_policy)
         self.add_to_resource_policy(
@@ -57,13 +56,21 @@ class NotificationTopic(sns.Topic):
         if self._codestar_allowed:
             return
         self._codestar_allowed = True
-        self.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowCodeStarNotificationsToPublish",
-                principals=[iam.ServicePrincipal("codestar-notifications.amazonaws.com")],
-                actions=["sns:Publish"],
-                resources=[self.topic_arn],
-                conditions={"StringEquals": {"aws:SourceAccount": Stack.of(self).account}},
-            )
+        allow_codestar_notifications_to_publish(self)
+
+
+def allow_codestar_notifications_to_publish(topic: sns.ITopic) -> None:
+    """The topic statement AWS documents for CodeStar notification rules (``aws:SourceAccount``), and the key
+    statement (``kms:ViaService``) when the topic's key is one of this app's. An imported topic's owner adds them."""
+    topic.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid="AllowCodeStarNotificationsToPublish",
+            principals=[iam.ServicePrincipal("codestar-notifications.amazonaws.com")],
+            actions=["sns:Publish"],
+            resources=[topic.topic_arn],
+            conditions={"StringEquals": {"aws:SourceAccount": Stack.of(topic).account}},
         )
-        allow_codestar_notifications(self._key)
+    )
+    key: kms.IKey | None = topic.master_key
+    if key is not None:
+        allow_codestar_notifications(key)

@@ -276,7 +276,7 @@ def _cross_field_issues_of_the_valid_parts(data: Mapping[str, Any]) -> list[tupl
         if match:
             key = (match[1], kept[match[1]][int(match[2])])
             rest = path[match.end() :].lstrip(".")
-            if any(rest.startswith(field) or re.search(rf"\b{field}\b", message) for field in broken[key]):
+            if any(rest.startswith(field) or re.search(rf"\b{re.escape(field)}\b", message) for field in broken[key]):
                 continue
             path = f"{key[0]}[{key[1]}]{path[match.end() :]}"
         found.append((path, message))

@@ -16,21 +16,11 @@ from ecs_platform.app_builder import NAG_PACKS
 from ecs_platform.constructs.acknowledge import CONTEXT_KEY
 from ecs_platform.spec import load_spec
 from tests.conftest import SPECS, Synthesized, synthesize
+from tests.helpers import nag_findings
 
 EXAMPLES = ("default", "production", "access", "batch", "web", "services")
 
 Finding = tuple[str, str]  # (rule ID, construct path)
-
-
-def _findings(report: dict, key: str) -> Counter[Finding]:
-    found: Counter[Finding] = Counter()
-    for plugin in report["pluginReports"]:
-        if plugin["pluginName"] == "CloudFormation Validate":
-            continue
-        for violation in plugin.get(key, []):
-            for construct in violation["violatingConstructs"]:
-                found[(violation["ruleName"], construct["constructPath"])] += 1
-    return found
 
 
 #: Acknowledged rule IDs per example spec. Changing this set is a security review.
@@ -100,12 +90,12 @@ def test_every_pack_ran_and_reports_no_unacknowledged_finding(name: str, synth: 
     ran = {plugin["pluginName"] for plugin in report["pluginReports"]}
     assert {"AwsSolutions", "NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321"} <= ran
     assert len(NAG_PACKS) == 4
-    assert _findings(report, "violations") == Counter()
+    assert nag_findings(report, "violations") == Counter()
 
 
 @pytest.mark.parametrize("name", EXAMPLES)
 def test_acknowledged_rule_ids_are_pinned(name: str, synth: Callable[[str], Synthesized]) -> None:
-    acknowledged = {rule for rule, _ in _findings(synth(name).validation_report(), "suppressedViolations")}
+    acknowledged = {rule for rule, _ in nag_findings(synth(name).validation_report(), "suppressedViolations")}
     assert acknowledged == PINNED[name]
 
 
@@ -115,8 +105,8 @@ def test_every_acknowledgement_matches_a_real_finding(name: str, synth: Callable
     no acknowledgement is stale, none covers more than it names."""
     with pytest.raises(RuntimeError, match="ValidationFailed"):
         synthesize(load_spec(SPECS / f"{name}.yaml"), tmp_path, context={CONTEXT_KEY: "false"})
-    unacknowledged = _findings(json.loads((tmp_path / "validation-report.json").read_text()), "violations")
-    acknowledged = _findings(synth(name).validation_report(), "suppressedViolations")
+    unacknowledged = nag_findings(json.loads((tmp_path / "validation-report.json").read_text()), "violations")
+    acknowledged = nag_findings(synth(name).validation_report(), "suppressedViolations")
     assert unacknowledged == acknowledged
 
 

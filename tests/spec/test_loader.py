@@ -253,3 +253,11 @@ def test_the_readmes_bad_spec_sample_is_what_the_loader_prints() -> None:
 
     printed = f"error: {excinfo.value}"  # what app.py prints (ecs_platform.errors.report_and_exit)
     assert "$ make synth SPEC=bad.yaml\n" + printed + "\n```" in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_an_unknown_key_that_looks_like_a_regex_is_reported() -> None:
+    """Found by the fuzz test: a key such as ')' broke the matching of cross-field problems to broken fields."""
+    data = yaml.safe_load((ROOT / "specs" / "default.yaml").read_text(encoding="utf-8"))
+    data["services"][0][")"] = None
+    with pytest.raises(SpecError, match=r"services\[0\]\.\): unknown key"):
+        parse_spec(data)

@@ -14,17 +14,10 @@ import pytest
 from ecs_platform.constructs import NO_SOURCE_CONDITION, SOURCE_ARNS
 from ecs_platform.constructs.web_service import EXEC_AGENT_PATHS
 from tests.conftest import Synthesized
+from tests.helpers import service_statements
 from tests.template_diff import stack_templates
 
 EXAMPLES = ["default", "production", "services", "batch", "web", "access", "environments"]
-#: Where each resource type keeps its policy document.
-DOCUMENTS = {
-    "AWS::SNS::TopicPolicy": "PolicyDocument",
-    "AWS::SQS::QueuePolicy": "PolicyDocument",
-    "AWS::S3::BucketPolicy": "PolicyDocument",
-    "AWS::KMS::Key": "KeyPolicy",
-    "AWS::IAM::Role": "AssumeRolePolicyDocument",
-}
 
 
 @pytest.fixture
@@ -38,19 +31,11 @@ def templates(outdir: Path) -> Iterator[tuple[str, dict[str, Any]]]:
     yield from stack_templates(outdir).items()
 
 
-def service_statements(outdir: Path) -> Iterator[tuple[str, str, dict[str, Any]]]:
-    """(where, service principal, statement) of every Allow statement naming an AWS service."""
+def service_statements_of(outdir: Path) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """(where, service principal, statement) of every Allow statement naming an AWS service, in every stack."""
     for stack, template in templates(outdir):
-        for logical_id, resource in template["Resources"].items():
-            prop = DOCUMENTS.get(resource["Type"])
-            if prop is None:
-                continue
-            for statement in resource["Properties"][prop]["Statement"]:
-                principal = statement.get("Principal")
-                services = principal.get("Service", []) if isinstance(principal, dict) else []
-                for service in [services] if isinstance(services, str) else services:
-                    if statement["Effect"] == "Allow":
-                        yield f"{stack}/{logical_id}", service, statement
+        for logical_id, service, statement in service_statements(template):
+            yield f"{stack}/{logical_id}", service, statement
 
 
 def _regional(service: str) -> str:
@@ -62,7 +47,7 @@ def test_iam6_every_service_principal_is_limited_to_this_accounts_sources(name: 
     """Confused deputy: a service of SOURCE_ARNS carries aws:SourceAccount and aws:SourceArn on every
     statement; any other service is one AWS documents without them (NO_SOURCE_CONDITION, with the reason).
     Every stack: the environments', what they share, the pipeline's."""
-    found = list(service_statements(outdir))
+    found = list(service_statements_of(outdir))
     assert found
     for where, service, statement in found:
         condition = statement.get("Condition", {})

@@ -29,7 +29,7 @@ from ecs_platform.constructs.delivery_pipeline import (
     DeliveryTarget,
     SmokeCheck,
 )
-from tests.stacks.test_policies_reach_their_sources import DOCUMENTS
+from tests.helpers import service_statements
 from tests.unit.support import logical_id, only
 
 TOOLS = Environment(account="222222222222", region="ap-northeast-1")
@@ -403,23 +403,14 @@ def test_iam6_every_service_principal_is_limited_to_this_accounts_sources(name: 
     aws:SourceAccount and aws:SourceArn; codepipeline and codestar-notifications are documented without."""
     s = _each(request, name)
     found = set()
-    for logical, resource in s.template["Resources"].items():
-        prop = DOCUMENTS.get(resource["Type"])
-        if prop is None:
-            continue
-        for statement in resource["Properties"][prop]["Statement"]:
-            principal = statement.get("Principal")
-            services = principal.get("Service", []) if isinstance(principal, dict) else []
-            for service in [services] if isinstance(services, str) else services:
-                if statement["Effect"] != "Allow":
-                    continue
-                found.add(service)
-                condition = statement.get("Condition", {})
-                if service in SOURCE_ARNS:
-                    assert "aws:SourceAccount" in condition.get("StringEquals", {}), f"{logical}: {service}"
-                    assert "aws:SourceArn" in condition.get("ArnLike", {}), f"{logical}: {service}"
-                else:
-                    assert re.sub(r"\.[a-z]{2}(-[a-z]+)+-\d\.", ".<region>.", service) in NO_SOURCE_CONDITION, f"{logical}: {service}"
+    for logical, service, statement in service_statements(s.template):
+        found.add(service)
+        condition = statement.get("Condition", {})
+        if service in SOURCE_ARNS:
+            assert "aws:SourceAccount" in condition.get("StringEquals", {}), f"{logical}: {service}"
+            assert "aws:SourceArn" in condition.get("ArnLike", {}), f"{logical}: {service}"
+        else:
+            assert re.sub(r"\.[a-z]{2}(-[a-z]+)+-\d\.", ".<region>.", service) in NO_SOURCE_CONDITION, f"{logical}: {service}"
     expected = {"codebuild.amazonaws.com", "codepipeline.amazonaws.com", "codestar-notifications.amazonaws.com"}
     assert expected | ({"events.amazonaws.com"} if name == "docker" else set()) <= found
 

@@ -21,6 +21,7 @@ from ecs_platform.cli import preflight
 from ecs_platform.constructs import ConstructError, GithubDeployRole, GithubDeployRoleProps
 from ecs_platform.constructs.acknowledge import CONTEXT_KEY
 from ecs_platform.constructs.github_oidc import ACCOUNT_READ_ACTIONS, STACK_READ_ACTIONS, subject_claims
+from tests.helpers import nag_findings
 from tests.unit.support import ACCOUNT, logical_id, new_app, new_stack, only, synth
 
 EXISTING_PROVIDER = f"arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubusercontent.com"
@@ -322,17 +323,6 @@ def test_permissions_boundary_is_set_when_given(scenario: Scenario) -> None:
 # --- cdk-nag -----------------------------------------------------------------------------------------
 
 
-def _findings(report: dict[str, Any], key: str) -> Counter[tuple[str, str]]:
-    found: Counter[tuple[str, str]] = Counter()
-    for plugin in report["pluginReports"]:
-        if plugin["pluginName"] == "CloudFormation Validate":
-            continue
-        for violation in plugin.get(key, []):
-            for construct in violation["violatingConstructs"]:
-                found[(violation["ruleName"], construct["constructPath"])] += 1
-    return found
-
-
 def test_synthesizes_with_every_nag_pack_and_no_unacknowledged_finding(scenario: Scenario) -> None:
     """The four packs are registered (a pack appears in the report only with findings: the compliance packs have
     none here) and no finding is left unacknowledged."""
@@ -340,12 +330,12 @@ def test_synthesizes_with_every_nag_pack_and_no_unacknowledged_finding(scenario:
     ran = {plugin["pluginName"] for plugin in scenario.report["pluginReports"]}
     assert "AwsSolutions" in ran
     assert ran <= {"AwsSolutions", "NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321", "CloudFormation Validate"}
-    assert _findings(scenario.report, "violations") == Counter()
+    assert nag_findings(scenario.report, "violations") == Counter()
 
 
 def test_acknowledgements_are_pinned_and_carry_reasons(scenario: Scenario) -> None:
     """The acknowledged rule IDs are exactly :data:`PINNED`, each with a reason a reviewer can judge."""
-    assert {rule for rule, _ in _findings(scenario.report, "suppressedViolations")} == PINNED
+    assert {rule for rule, _ in nag_findings(scenario.report, "suppressedViolations")} == PINNED
     assert set(scenario.acknowledgements) == PINNED
     for rule, reason in scenario.acknowledgements.items():
         assert len(reason) > 40, f"{rule}: reason too short to review: {reason!r}"
@@ -357,8 +347,8 @@ def test_every_acknowledgement_matches_a_real_finding(scenario: Scenario) -> Non
     _build(app)
     with pytest.raises(RuntimeError, match="ValidationFailed"):
         app.synth()
-    unacknowledged = _findings(json.loads((Path(app.outdir) / "validation-report.json").read_text()), "violations")
-    assert unacknowledged == _findings(scenario.report, "suppressedViolations")
+    unacknowledged = nag_findings(json.loads((Path(app.outdir) / "validation-report.json").read_text()), "violations")
+    assert unacknowledged == nag_findings(scenario.report, "suppressedViolations")
 
 
 # --- refused props -------------------------------------------------------------------------------------

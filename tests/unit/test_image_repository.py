@@ -31,6 +31,7 @@ from ecs_platform.constructs import (
 )
 from ecs_platform.constructs.acknowledge import CONTEXT_KEY
 from ecs_platform.constructs.image_repository import cached_image, grant_pull_from, grant_pull_through
+from tests.helpers import nag_findings
 from tests.unit.support import ACCOUNT, REGION, join_text, logical_id, new_app, new_stack, of_type
 
 DIGEST = "sha256:" + "0123456789abcdef" * 4
@@ -560,16 +561,6 @@ def test_synthesis_is_nag_clean_with_pinned_acknowledgements(scenario: Scenario)
             assert reason.startswith("ecr:GetAuthorizationToken has no resource-level permission")
 
 
-def _findings(report: dict[str, Any], key: str) -> set[tuple[str, str]]:
-    return {
-        (v["ruleName"], c["constructPath"])
-        for p in report["pluginReports"]
-        if p["pluginName"] != "CloudFormation Validate"
-        for v in p.get(key, [])
-        for c in v["violatingConstructs"]
-    }
-
-
 def test_every_acknowledgement_matches_a_real_finding() -> None:
     """With acknowledgements off, synthesis fails on exactly the pinned findings: none is stale, none
     covers more than it names."""
@@ -577,7 +568,7 @@ def test_every_acknowledgement_matches_a_real_finding() -> None:
     with pytest.raises(RuntimeError, match="ValidationFailed"):
         app.synth()
     report = json.loads((Path(app.outdir) / "validation-report.json").read_text())
-    assert _findings(report, "violations") == ACKNOWLEDGED
+    assert set(nag_findings(report)) == ACKNOWLEDGED
 
 
 # --- for stacks that do not own the repository or the cache (another stage, another account) -----
