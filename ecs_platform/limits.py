@@ -315,3 +315,91 @@ def check_task_definition_size(family: str, size: int) -> str | None:
         f"task definition {family!r} is {size:,} bytes; ECS accepts at most "
         f"{MAX_TASK_DEFINITION_BYTES:,} bytes (64 KiB, LIM-1): move large values to SSM parameters or secrets"
     )
+
+
+# --- EC2 capacity (ARCH-2, ARCH-3, HA-4) --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InstanceType:
+    """What a task may use of an instance type: vCPUs, memory, GPUs, network interfaces, architecture."""
+
+    vcpus: int
+    memory_mib: int
+    enis: int
+    """Network interfaces: one is the instance's own, each ``awsvpc`` task takes another (no ENI trunking)."""
+    gpus: int = 0
+    arch: str = "x86_64"
+
+    @property
+    def task_cpu(self) -> int:
+        return self.vcpus * 1024
+
+    @property
+    def task_memory_mib(self) -> int:
+        """Memory tasks may reserve: the ECS agent and the OS keep about 10 % (ECS reports the rest as registered)."""
+        return self.memory_mib * 9 // 10
+
+
+def _family(
+    prefix: str, arch: str, sizes: Mapping[str, tuple[int, int, int]], gpus: Mapping[str, int] | None = None
+) -> dict[str, InstanceType]:
+    return {f"{prefix}.{size}": InstanceType(v, m * 1024, e, (gpus or {}).get(size, 0), arch) for size, (v, m, e) in sizes.items()}
+
+
+_GENERAL = {"large": (2, 8, 3), "xlarge": (4, 16, 4), "2xlarge": (8, 32, 4), "4xlarge": (16, 64, 8), "8xlarge": (32, 128, 8)}
+_COMPUTE = {"large": (2, 4, 3), "xlarge": (4, 8, 4), "2xlarge": (8, 16, 4), "4xlarge": (16, 32, 8), "8xlarge": (32, 64, 8)}
+_MEMORY = {"large": (2, 16, 3), "xlarge": (4, 32, 4), "2xlarge": (8, 64, 4), "4xlarge": (16, 128, 8), "8xlarge": (32, 256, 8)}
+_BURST = {"medium": (2, 4, 3), "large": (2, 8, 3), "xlarge": (4, 16, 4), "2xlarge": (8, 32, 4)}
+
+#: The instance types whose size the spec checks a task against (common families; AWS's published figures). A type
+#: not listed is accepted as given, and a task is checked against the listed types of its providers only.
+INSTANCE_TYPES: Mapping[str, InstanceType] = {
+    **_family("t3", "x86_64", _BURST),
+    **_family("t4g", "arm64", _BURST),
+    **{k: v for f in ("m5", "m6i", "m7i", "m6a", "m7a") for k, v in _family(f, "x86_64", _GENERAL).items()},
+    **{k: v for f in ("m6g", "m7g") for k, v in _family(f, "arm64", _GENERAL).items()},
+    **{k: v for f in ("c5", "c6i", "c7i") for k, v in _family(f, "x86_64", _COMPUTE).items()},
+    **{k: v for f in ("c6g", "c7g") for k, v in _family(f, "arm64", _COMPUTE).items()},
+    **{k: v for f in ("r5", "r6i", "r7i") for k, v in _family(f, "x86_64", _MEMORY).items()},
+    **{k: v for f in ("r6g", "r7g") for k, v in _family(f, "arm64", _MEMORY).items()},
+    **_family(
+        "g4dn",
+        "x86_64",
+        {"xlarge": (4, 16, 3), "2xlarge": (8, 32, 3), "4xlarge": (16, 64, 3), "8xlarge": (32, 128, 4), "12xlarge": (48, 192, 8)},
+        {"xlarge": 1, "2xlarge": 1, "4xlarge": 1, "8xlarge": 1, "12xlarge": 4},
+    ),
+    **_family(
+        "g5",
+        "x86_64",
+        {"xlarge": (4, 16, 4), "2xlarge": (8, 32, 4), "4xlarge": (16, 64, 8), "8xlarge": (32, 128, 8), "12xlarge": (48, 192, 15)},
+        {"xlarge": 1, "2xlarge": 1, "4xlarge": 1, "8xlarge": 1, "12xlarge": 4},
+    ),
+    **_family(
+        "g6",
+        "x86_64",
+        {"xlarge": (4, 16, 4), "2xlarge": (8, 32, 4), "4xlarge": (16, 64, 8), "8xlarge": (32, 128, 8), "12xlarge": (48, 192, 8)},
+        {"xlarge": 1, "2xlarge": 1, "4xlarge": 1, "8xlarge": 1, "12xlarge": 4},
+    ),
+}
+
+#: Instances of one cluster (LIM-3).
+MAX_INSTANCES_PER_CLUSTER = 5_000
+INSTANCE_COUNT = Range(0, MAX_INSTANCES_PER_CLUSTER, "LIM-3: at most 5,000 instances per cluster")
+#: CPU units a task on EC2 may ask for (0.125 to 192 vCPU).
+EC2_TASK_CPU = Range(128, 196_608)
+
+
+def fits(instance: InstanceType, cpu: int, memory_mib: int, gpus: int, arch: str) -> str | None:
+    """Why a task of ``cpu`` units, ``memory_mib``, ``gpus`` and ``arch`` fits no instance of this type (None if it fits)."""
+    if instance.arch != arch:
+        return f"{instance.arch}, the task {arch}"
+    if cpu > instance.task_cpu:
+        return f"{instance.vcpus} vCPU ({instance.task_cpu} units), the task {cpu}"
+    if memory_mib > instance.task_memory_mib:
+        return f"{instance.task_memory_mib} MiB for tasks, the task {memory_mib}"
+    if gpus > instance.gpus:
+        return f"{instance.gpus} GPU(s), the task {gpus}"
+    if instance.enis < 2:
+        return "no network interface for an awsvpc task"
+    return None

@@ -30,6 +30,8 @@ class StackSummary:
     """``aws://<account>/<region>`` (``unknown-account`` when the spec names none)."""
     single_task_services: list[str] = field(default_factory=list)
     """Services that run one task (a development environment saving cost; not HA-3)."""
+    capacity: list[str] = field(default_factory=list)
+    """The EC2 capacity providers of the stack, one line each (ARCH-2, ARCH-3)."""
 
 
 @dataclass
@@ -71,16 +73,45 @@ def stacks(outdir: Path) -> list[StackSummary]:
             single_task_services=sorted(
                 str(r["Properties"].get("ServiceName", logical_id))
                 for logical_id, r in template.get("Resources", {}).items()
-                if r["Type"] == "AWS::ECS::Service" and r.get("Properties", {}).get("DesiredCount") == 1
+                if r["Type"] == "AWS::ECS::Service" and r.get("Properties", {}).get("DesiredCount") == 1 and "QueueWorker" not in logical_id
             ),
+            capacity=_capacity(template),
         )
         for artifact, template in _stack_artifacts(outdir)
     ]
 
 
+def _capacity(template: dict[str, Any]) -> list[str]:
+    """``<provider>: asg m7i.large, m6i.large, 0..10 instances (1 On-Demand, then 50 % Spot)`` or ``managed instances``."""
+    resources = template.get("Resources", {})
+    lines = []
+    for provider in (r["Properties"] for r in resources.values() if r["Type"] == "AWS::ECS::CapacityProvider"):
+        name = provider.get("Name", "?")
+        if "ManagedInstancesProvider" in provider:
+            needs = provider["ManagedInstancesProvider"].get("InstanceLaunchTemplate", {}).get("InstanceRequirements", {})
+            cpu, memory = needs.get("VCpuCount", {}), needs.get("MemoryMiB", {})
+            lines.append(
+                f"{name}: managed instances, {cpu.get('Min')}..{cpu.get('Max', '')} vCPU, {memory.get('Min')}..{memory.get('Max', '')} MiB"
+            )
+            continue
+        group_ref = provider.get("AutoScalingGroupProvider", {}).get("AutoScalingGroupArn", {})
+        group = resources.get(group_ref.get("Ref", "") if isinstance(group_ref, dict) else "", {}).get("Properties", {})
+        mixed = group.get("MixedInstancesPolicy") or {}
+        types = [o.get("InstanceType") for o in mixed.get("LaunchTemplate", {}).get("Overrides", [])]
+        if not types:
+            template_ref = (group.get("LaunchTemplate") or {}).get("LaunchTemplateId", {})
+            data = resources.get(template_ref.get("Ref", "") if isinstance(template_ref, dict) else "", {}).get("Properties", {})
+            types = [data.get("LaunchTemplateData", {}).get("InstanceType", "?")]
+        spread = mixed.get("InstancesDistribution", {})
+        spot = 100 - int(spread.get("OnDemandPercentageAboveBaseCapacity", 100))
+        buying = f" ({spread.get('OnDemandBaseCapacity', 0)} On-Demand, then {spot} % Spot)" if spot else ""
+        lines.append(f"{name}: asg {', '.join(map(str, types))}, {group.get('MinSize')}..{group.get('MaxSize')} instances{buying}")
+    return lines
+
+
 def notes(all_stacks: list[StackSummary]) -> list[str]:
     """What a reader of the summary should know: services on one task, and NAT gateways past the EIP quota."""
-    lines = []
+    lines = [f"EC2 capacity {line}" for stack in all_stacks for line in stack.capacity]
     for stack in all_stacks:
         if stack.single_task_services:
             names = ", ".join(stack.single_task_services)

@@ -17,10 +17,20 @@ from ecs_platform.constructs.delivery_pipeline import (
     DeliveryTarget,
     SmokeCheck,
 )
+from ecs_platform.constructs.ec2_capacity import (
+    AsgCapacity,
+    AsgCapacityProps,
+    ClusterReservationAlarms,
+    ClusterReservationAlarmsProps,
+    InstanceRequirements,
+    ManagedInstancesCapacity,
+    ManagedInstancesCapacityProps,
+)
 from ecs_platform.constructs.encryption_key import EncryptionKey, EncryptionKeyProps
 from ecs_platform.constructs.errors import ConstructError
 from ecs_platform.constructs.execution_role import ExecutionRole
 from ecs_platform.constructs.fargate_task import (
+    Compute,
     ContainerProps,
     DeploymentProps,
     FargateTask,
@@ -38,6 +48,7 @@ from ecs_platform.constructs.queue_worker import QueueWorker, QueueWorkerProps
 from ecs_platform.constructs.scoped_role import RESOURCE_WILDCARD_ONLY, EcsTaskRoleProps, EcsTasksRole, ScopedRole, ScopedRoleProps
 from ecs_platform.constructs.security_groups import (
     BatchSecurityGroup,
+    InstanceSecurityGroup,
     LoadBalancerSecurityGroup,
     LoadBalancerSecurityGroupProps,
     SecurityGroupProps,
@@ -65,12 +76,17 @@ __all__ = [
     "NO_SOURCE_CONDITION",
     "RESOURCE_WILDCARD_ONLY",
     "SOURCE_ARNS",
+    "AsgCapacity",
+    "AsgCapacityProps",
     "BatchJob",
     "BatchJobProps",
     "BatchSecurityGroup",
     "Cluster",
     "ClusterProps",
+    "ClusterReservationAlarms",
+    "ClusterReservationAlarmsProps",
     "CodeCommitSource",
+    "Compute",
     "ConnectionSource",
     "ConstructError",
     "ContainerProps",
@@ -93,6 +109,8 @@ __all__ = [
     "HealthCheckProps",
     "ImageRepository",
     "ImageRepositoryProps",
+    "InstanceRequirements",
+    "InstanceSecurityGroup",
     "JobSchedule",
     "LoadBalancer",
     "LoadBalancerProps",
@@ -100,6 +118,8 @@ __all__ = [
     "LoadBalancerSecurityGroupProps",
     "LogBuckets",
     "LogBucketsProps",
+    "ManagedInstancesCapacity",
+    "ManagedInstancesCapacityProps",
     "Network",
     "NetworkProps",
     "NotificationTopic",

@@ -21,7 +21,7 @@ from constructs import Construct
 from ecs_platform.constructs.acknowledge import acknowledge, nag_text
 from ecs_platform.constructs.dead_letter_queue import DeadLetterQueue, DeadLetterQueueProps
 from ecs_platform.constructs.errors import ConstructError, refuse
-from ecs_platform.constructs.fargate_task import FargateTask, TaskAccessors, WorkloadProps
+from ecs_platform.constructs.fargate_task import SPREAD, Compute, FargateTask, TaskAccessors, WorkloadProps
 from ecs_platform.constructs.notification_topic import NotificationTopic, NotificationTopicProps
 from ecs_platform.constructs.scoped_role import ScopedRole, ScopedRoleProps
 from ecs_platform.constructs.security_groups import BatchSecurityGroup, SecurityGroupProps
@@ -64,7 +64,8 @@ class BatchJobProps(WorkloadProps):
     count: int = 1
     """Tasks per run, 1 to 10 (one RunTask call, LIM-3). Default: 1."""
     capacity_provider: str = "FARGATE"
-    """FARGATE or FARGATE_SPOT. Default: FARGATE."""
+    """FARGATE or FARGATE_SPOT, or (with ``compute`` EC2) an Auto Scaling group capacity provider of the cluster.
+    Default: FARGATE."""
     schedule: JobSchedule | None = None
     """Run on a schedule. Default: none (on demand only)."""
     failure_topic: sns.ITopic | None = None
@@ -82,8 +83,13 @@ class BatchJob(TaskAccessors, Construct):
     def __init__(self, scope: Construct, construct_id: str, *, props: BatchJobProps) -> None:
         super().__init__(scope, construct_id)
         refuse(self, "count", RUN_TASK_COUNT.check(props.count), props.count)
-        if props.capacity_provider not in ("FARGATE", "FARGATE_SPOT"):
-            raise ConstructError(self, f"capacity_provider {props.capacity_provider!r} is not allowed; allowed: FARGATE, FARGATE_SPOT")
+        fargate = props.capacity_provider in ("FARGATE", "FARGATE_SPOT")
+        if fargate != (props.compute is Compute.FARGATE) or props.compute is Compute.MANAGED_INSTANCES:
+            raise ConstructError(
+                self,
+                f"capacity_provider {props.capacity_provider!r} with compute {props.compute.value} is not allowed; allowed: "
+                "FARGATE or FARGATE_SPOT with compute FARGATE, an Auto Scaling group provider with compute EC2",
+            )
         self.name = props.name or props.family or construct_id
         self.cluster = props.cluster
         self.task = FargateTask(self, "Task", props=props)
@@ -101,6 +107,9 @@ class BatchJob(TaskAccessors, Construct):
         ).subnet_ids
         self.count = props.count
         self.capacity_provider = props.capacity_provider
+        self.placement = [*(props.placement_strategies or SPREAD)] if props.compute is Compute.EC2 else []
+        """EC2: how the tasks of a run are placed on instances (the service default: spread over AZs, then instances)."""
+        self.constraints = list(props.placement_constraints) if props.compute is Compute.EC2 else []
         self.schedule: scheduler.Schedule | None = None
         self.state_machine: sfn.StateMachine | None = None
         self.dead_letter_queue: DeadLetterQueue | None = None
@@ -193,6 +202,22 @@ class BatchJob(TaskAccessors, Construct):
                 retry_attempts=when.retry_attempts,
                 max_event_age=when.max_event_age,
             )
+        elif props.compute is Compute.EC2:
+            target = targets.EcsRunEc2Task(
+                props.cluster,
+                task_definition=self.task.task_definition,
+                task_count=props.count,
+                role=role,
+                vpc_subnets=props.vpc_subnets,
+                security_groups=[self.security_group],
+                capacity_provider_strategies=[ecs.CapacityProviderStrategy(capacity_provider=props.capacity_provider, weight=1)],
+                placement_strategies=self.placement,
+                placement_constraints=self.constraints or None,
+                propagate_tags=True,
+                dead_letter_queue=self.dead_letter_queue,
+                retry_attempts=when.retry_attempts,
+                max_event_age=when.max_event_age,
+            )
         else:
             target = targets.EcsRunFargateTask(
                 props.cluster,
@@ -270,6 +295,10 @@ class BatchJob(TaskAccessors, Construct):
             if props.capacity_provider == "FARGATE"
             else {"CapacityProviderStrategy": [{"CapacityProvider": props.capacity_provider, "Weight": 1}]}
         )
+        if self.placement:
+            capacity["PlacementStrategy"] = [{k.capitalize(): v for k, v in entry.items()} for entry in _strategies(self.placement)]
+        if self.constraints:
+            capacity["PlacementConstraints"] = [{k.capitalize(): v for k, v in entry.items()} for entry in _constraints(self.constraints)]
         run = sfn.CustomState(
             self,
             "RunTask",
@@ -320,6 +349,10 @@ class BatchJob(TaskAccessors, Construct):
             if self.capacity_provider == "FARGATE"
             else {"capacityProviderStrategy": [{"capacityProvider": self.capacity_provider, "weight": 1}]}
         )
+        if self.placement:
+            capacity["placementStrategy"] = _strategies(self.placement)
+        if self.constraints:
+            capacity["placementConstraints"] = _constraints(self.constraints)
         return Stack.of(self).to_json_string(
             {
                 "cluster": self.cluster.cluster_name,
@@ -347,6 +380,12 @@ class BatchJob(TaskAccessors, Construct):
             capacity = "--launch-type FARGATE"
         else:
             capacity = f"--capacity-provider-strategy capacityProvider={self.capacity_provider},weight=1"
+        if self.placement:
+            capacity += " --placement-strategy " + " ".join(",".join(f"{k}={v}" for k, v in e.items()) for e in _strategies(self.placement))
+        if self.constraints:
+            capacity += " --placement-constraints " + " ".join(
+                f"type={e['type']},expression='{e['expression']}'" for e in _constraints(self.constraints)
+            )
         return Fn.join(
             "",
             [
@@ -363,3 +402,13 @@ class BatchJob(TaskAccessors, Construct):
                 f" --propagate-tags TASK_DEFINITION --tags key=Name,value={self.name}-manual",
             ],
         )
+
+
+def _strategies(placement: list[ecs.PlacementStrategy]) -> list[dict[str, str]]:
+    """Placement strategies as RunTask's ``placementStrategy`` entries."""
+    return [{"type": s.type, **({"field": s.field} if s.field else {})} for p in placement for s in p.to_json()]
+
+
+def _constraints(constraints: list[ecs.PlacementConstraint]) -> list[dict[str, str]]:
+    """Placement constraints as RunTask's ``placementConstraints`` entries."""
+    return [{"type": c.type, **({"expression": c.expression} if c.expression else {})} for p in constraints for c in p.to_json()]

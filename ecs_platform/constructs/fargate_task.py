@@ -1,14 +1,17 @@
-"""FargateTask: a Fargate task definition with its roles, containers and log group.
+"""FargateTask: a task definition with its roles, containers and log group, for Fargate by default.
 
-WebService and BatchJob both build on it, so every task gets the same guarantees: its
+WebService, QueueWorker and BatchJob build on it, so every task gets the same guarantees: its
 own execution and task role (BP-1), ``awslogs`` to a KMS-encrypted log group with
-retention (BP-3, OBS-1), and a size check against the 64 KiB limit (LIM-1).
+retention (BP-3, OBS-1), and a size check against the 64 KiB limit (LIM-1). ``compute`` runs the
+same task on EC2 instances of Auto Scaling group capacity providers, or on ECS Managed Instances
+(ARCH-2), always in ``awsvpc`` mode: each task keeps its own network interface and security group.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 
 import jsii
@@ -21,7 +24,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct, IValidation
 
 from ecs_platform.constructs.acknowledge import acknowledge
-from ecs_platform.constructs.errors import refuse
+from ecs_platform.constructs.errors import ConstructError, refuse
 from ecs_platform.constructs.execution_role import ExecutionRole
 from ecs_platform.constructs.scoped_role import EcsTaskRoleProps
 from ecs_platform.constructs.task_role import TaskRole
@@ -29,6 +32,22 @@ from ecs_platform.limits import check_container_count, check_fargate_size, check
 
 #: awslogs stream prefix: streams are named ecs/<container>/<task id> (CLI-5).
 LOG_STREAM_PREFIX = "ecs"
+
+
+class Compute(Enum):
+    """Where a workload's tasks run (ARCH-2): one kind per workload, as a capacity provider strategy cannot mix
+    Fargate with Auto Scaling group providers."""
+
+    FARGATE = "FARGATE"
+    """Fargate and Fargate Spot: no instances to run."""
+    EC2 = "EC2"
+    """Instances of Auto Scaling group capacity providers (GPUs, large or steady workloads, cost)."""
+    MANAGED_INSTANCES = "MANAGED_INSTANCES"
+    """ECS Managed Instances: EC2 instances that AWS provisions, patches and replaces."""
+
+
+#: Services on EC2 spread over AZs, then over instances (HA-3).
+SPREAD = (ecs.PlacementStrategy.spread_across(ecs.BuiltInAttributes.AVAILABILITY_ZONE), ecs.PlacementStrategy.spread_across_instances())
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -64,6 +83,8 @@ class ContainerProps:
     """Run as this user (uid[:gid] or name). Default: the image's user."""
     health_check: ecs.HealthCheck | None = None
     """Container health check (BP-2). Default: none (the image's HEALTHCHECK is not used by ECS)."""
+    gpu_count: int = 0
+    """GPUs reserved for the container (EC2 or Managed Instances with GPU instance types). Default: none."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -92,7 +113,13 @@ class FargateTaskProps:
     cpu_architecture: ecs.CpuArchitecture = ecs.CpuArchitecture.X86_64
     """Default: X86_64."""
     ephemeral_storage_gib: int | None = None
-    """Task ephemeral storage, 21 to 200 GiB. Default: Fargate's 20 GiB."""
+    """Task ephemeral storage, 21 to 200 GiB (Fargate only). Default: Fargate's 20 GiB."""
+    compute: Compute = Compute.FARGATE
+    """Where the tasks run: Fargate, EC2 capacity providers or Managed Instances (ARCH-2). Default: Fargate."""
+    placement_strategies: Sequence[ecs.PlacementStrategy] = ()
+    """EC2: how tasks are placed on instances. Default: spread over AZs, then instances (HA-3)."""
+    placement_constraints: Sequence[ecs.PlacementConstraint] = ()
+    """EC2: which instances may hold the tasks (``memberOf`` expressions: instance type, attributes). Default: any."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -156,36 +183,44 @@ def private_service(
     construct_id: str,
     *,
     props: WorkloadProps,
-    task_definition: ecs.FargateTaskDefinition,
+    task_definition: ecs.TaskDefinition,
     security_groups: Sequence[ec2.ISecurityGroup],
     service_name: str | None,
     desired_count: int,
     health_check_grace_period: Duration | None = None,
     capacity_provider_strategies: Sequence[ecs.CapacityProviderStrategy] = (),
     deployment: DeploymentProps | None = None,
-) -> ecs.FargateService:
-    """A Fargate service as every workload runs it: private subnets without public IPs, a circuit
-    breaker that rolls back (ARCH-8), rolling updates that keep 100 % healthy unless ``deployment``
-    says otherwise, AZ rebalancing (HA-3), managed and propagated tags, and the service name as its
-    Name tag (CLI-6)."""
-    service = ecs.FargateService(
-        scope,
-        construct_id,
-        cluster=props.cluster,
-        task_definition=task_definition,
-        service_name=service_name,
-        desired_count=desired_count,
-        assign_public_ip=False,
-        vpc_subnets=props.vpc_subnets,
-        security_groups=list(security_groups),
-        circuit_breaker=ecs.DeploymentCircuitBreaker(enable=True, rollback=True),
-        health_check_grace_period=health_check_grace_period,
-        capacity_provider_strategies=list(capacity_provider_strategies) or None,
+) -> ecs.BaseService:
+    """A service as every workload runs it: private subnets without public IPs, a circuit breaker
+    that rolls back (ARCH-8), rolling updates that keep 100 % healthy unless ``deployment`` says
+    otherwise, AZ rebalancing (HA-3), managed and propagated tags, and the service name as its Name tag
+    (CLI-6). On EC2, tasks spread over AZs and then instances unless ``placement_strategies`` say otherwise."""
+    common: dict[str, Any] = {
+        "cluster": props.cluster,
+        "task_definition": task_definition,
+        "service_name": service_name,
+        "desired_count": desired_count,
+        "vpc_subnets": props.vpc_subnets,
+        "security_groups": list(security_groups),
+        "circuit_breaker": ecs.DeploymentCircuitBreaker(enable=True, rollback=True),
+        "health_check_grace_period": health_check_grace_period,
+        "capacity_provider_strategies": list(capacity_provider_strategies) or None,
         **(deployment or DeploymentProps()).traffic_shift(),
-        availability_zone_rebalancing=ecs.AvailabilityZoneRebalancing.ENABLED,
-        enable_ecs_managed_tags=True,
-        propagate_tags=ecs.PropagatedTagSource.SERVICE,
-    )
+        "availability_zone_rebalancing": ecs.AvailabilityZoneRebalancing.ENABLED,
+        "enable_ecs_managed_tags": True,
+        "propagate_tags": ecs.PropagatedTagSource.SERVICE,
+    }
+    service: ecs.BaseService
+    if props.compute is Compute.EC2:
+        service = ecs.Ec2Service(
+            scope,
+            construct_id,
+            placement_strategies=list(props.placement_strategies or SPREAD),
+            placement_constraints=list(props.placement_constraints) or None,
+            **common,
+        )
+    else:
+        service = ecs.FargateService(scope, construct_id, assign_public_ip=False, **common)
     if service_name:
         Tags.of(service).add("Name", service_name)
     if capacity_provider_strategies:
@@ -202,7 +237,14 @@ class FargateTask(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, props: FargateTaskProps) -> None:
         super().__init__(scope, construct_id)
         refuse(self, "containers", check_container_count(len(props.containers)))
-        refuse(self, "memory_limit_mib", check_fargate_size(props.cpu, props.memory_limit_mib), props.cpu, props.memory_limit_mib)
+        fargate = props.compute is Compute.FARGATE
+        if fargate:
+            refuse(self, "memory_limit_mib", check_fargate_size(props.cpu, props.memory_limit_mib), props.cpu, props.memory_limit_mib)
+        gpus = [c.name for c in props.containers if c.gpu_count]
+        if gpus and fargate:
+            raise ConstructError(
+                self, f"containers {', '.join(gpus)} reserve GPUs on Fargate; allowed: GPUs with compute EC2 (GPU instances)"
+            )
         roles = EcsTaskRoleProps(permissions_boundary=props.permissions_boundary)
         self.execution_role = ExecutionRole(self, "ExecutionRole", props=roles)
         self.task_role = TaskRole(self, "TaskRole", props=roles)
@@ -217,20 +259,34 @@ class FargateTask(Construct):
         cfn_log_group = self.log_group.node.default_child
         assert isinstance(cfn_log_group, logs.CfnLogGroup)
         cfn_log_group.cfn_options.update_replace_policy = CfnDeletionPolicy.RETAIN
-        self.task_definition = ecs.FargateTaskDefinition(
-            self,
-            "TaskDefinition",
-            family=props.family,
-            cpu=props.cpu,
-            memory_limit_mib=props.memory_limit_mib,
-            execution_role=self.execution_role,
-            task_role=self.task_role,
-            ephemeral_storage_gib=props.ephemeral_storage_gib,
-            runtime_platform=ecs.RuntimePlatform(
-                cpu_architecture=props.cpu_architecture,
-                operating_system_family=ecs.OperatingSystemFamily.LINUX,
-            ),
-        )
+        platform = ecs.RuntimePlatform(cpu_architecture=props.cpu_architecture, operating_system_family=ecs.OperatingSystemFamily.LINUX)
+        self.task_definition: ecs.TaskDefinition
+        if fargate:
+            self.task_definition = ecs.FargateTaskDefinition(
+                self,
+                "TaskDefinition",
+                family=props.family,
+                cpu=props.cpu,
+                memory_limit_mib=props.memory_limit_mib,
+                execution_role=self.execution_role,
+                task_role=self.task_role,
+                ephemeral_storage_gib=props.ephemeral_storage_gib,
+                runtime_platform=platform,
+            )
+        else:
+            self.task_definition = ecs.TaskDefinition(
+                self,
+                "TaskDefinition",
+                family=props.family,
+                compatibility=ecs.Compatibility.EC2 if props.compute is Compute.EC2 else ecs.Compatibility.MANAGED_INSTANCES,
+                network_mode=ecs.NetworkMode.AWS_VPC,
+                cpu=str(props.cpu),
+                memory_mib=str(props.memory_limit_mib),
+                execution_role=self.execution_role,
+                task_role=self.task_role,
+                # On EC2 the instances' architecture decides (a task definition for EC2 may not name one).
+                runtime_platform=platform if props.compute is Compute.MANAGED_INSTANCES else None,
+            )
         if props.family:
             Tags.of(self.task_definition).add("Name", props.family)
         self.containers = [self._add_container(c) for c in props.containers]
@@ -262,6 +318,7 @@ class FargateTask(Construct):
             readonly_root_filesystem=c.readonly_root_filesystem,
             user=c.user,
             health_check=c.health_check,
+            gpu_count=c.gpu_count or None,
         )
         for i, path in enumerate(c.writable_paths):
             volume = f"{c.name}-scratch-{i}"
@@ -276,7 +333,7 @@ class TaskAccessors:
     task: FargateTask
 
     @property
-    def task_definition(self) -> ecs.FargateTaskDefinition:
+    def task_definition(self) -> ecs.TaskDefinition:
         return self.task.task_definition
 
     @property

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
@@ -32,6 +33,9 @@ class QueueWorkerProps(WorkloadProps):
     through SQS, for this queue only (its encryption context). Default: none."""
     service_name: str | None = None
     """Service name and Name tag. Default: generated."""
+    capacity_provider_strategies: Sequence[ecs.CapacityProviderStrategy] = ()
+    """Capacity providers and their base and weights (ARCH-3): FARGATE / FARGATE_SPOT, or providers of ``compute``'s kind.
+    Default: none (launch type FARGATE)."""
     min_capacity: int = 1
     """Fewest tasks; 0 lets the worker scale to zero when the queue is empty. Default: 1."""
     max_capacity: int = 10
@@ -93,6 +97,7 @@ class QueueWorker(TaskAccessors, Construct):
             security_groups=[self.security_group],
             service_name=props.service_name,
             desired_count=props.min_capacity,
+            capacity_provider_strategies=props.capacity_provider_strategies,
         )
         self.scaling = self.service.auto_scale_task_count(min_capacity=props.min_capacity, max_capacity=props.max_capacity)
         # Visible messages per running task; with no task running, the whole backlog, so it

@@ -49,6 +49,22 @@ RESOURCE_WILDCARD_ONLY: Mapping[str, str] = {
         ),
         "Elastic Load Balancing Describe* actions have no resource-level permission (ECS reads the rules it shifts traffic on).",
     ),
+    "ecs:DiscoverPollEndpoint": "ecs:DiscoverPollEndpoint (the ECS agent asking where to poll) has no resource-level permission.",
+    **dict.fromkeys(
+        (
+            "ec2:DescribeAvailabilityZones",
+            "ec2:DescribeCapacityReservations",
+            "ec2:DescribeInstanceTypeOfferings",
+            "ec2:DescribeInstanceTypes",
+            "ec2:DescribeInstances",
+            "ec2:DescribeLaunchTemplates",
+            "ec2:DescribeNetworkInterfaces",
+            "ec2:DescribeSecurityGroups",
+            "ec2:DescribeSubnets",
+            "ec2:DescribeVpcs",
+        ),
+        "EC2 Describe* actions have no resource-level permission (ECS Managed Instances reads the network and instance types).",
+    ),
     "cloudformation:ListStacks": "cloudformation:ListStacks has no resource-level permission (the deploy preflight lists the stacks).",
     "cloudformation:DescribeStacks": (
         "cloudformation:DescribeStacks without a stack name (the deploy preflight lists every stack to find its app's by tag) "

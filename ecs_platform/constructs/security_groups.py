@@ -93,6 +93,17 @@ class BatchSecurityGroup(_NamedGroup):
         self.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to AWS APIs and registries")
 
 
+class InstanceSecurityGroup(_NamedGroup):
+    """EC2 container instances (ARCH-2): no inbound rule (sessions go out through Session Manager); outbound tcp/443
+    only (the ECS agent, image registries, SSM). Tasks in ``awsvpc`` mode have network interfaces and groups of their own."""
+
+    DESCRIPTION = "ECS container instances: no inbound, outbound 443 only (SEC-2)"
+
+    def __init__(self, scope: Construct, construct_id: str, *, props: SecurityGroupProps) -> None:
+        super().__init__(scope, construct_id, props=props)
+        self.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to the ECS agent's endpoints, registries and SSM")
+
+
 class ServiceConnectCallerSecurityGroup(_NamedGroup):
     """A service's identity as a Service Connect caller (ARCH-7, SEC-2): the caller's tasks carry it,
     and each server that names the caller admits it on its own port. No rule of its own: egress is

@@ -54,6 +54,9 @@ SOURCE_ARNS: Mapping[str, Callable[[Stack], str]] = {
 NO_SOURCE_CONDITION: Mapping[str, str] = {
     "ecs.amazonaws.com": "AWS documents the ECS infrastructure role's trust policy without conditions, and not that ECS "
     "passes aws:SourceAccount or aws:SourceArn when it assumes the role: a condition could stop ECS from shifting traffic.",
+    "ec2.amazonaws.com": "AWS documents the EC2 instance role's trust policy without conditions, and EC2 does not pass "
+    "aws:SourceAccount or aws:SourceArn when an instance gets its credentials: only a principal allowed iam:PassRole on the "
+    "role can put it on an instance, in this account.",
     "ecr.amazonaws.com": "AWS documents the trust policy of the role ECR assumes for repository creation templates without "
     "conditions, and not that ECR passes aws:SourceAccount or aws:SourceArn: a condition could stop ECR from creating the "
     "pull-through cache repositories.",

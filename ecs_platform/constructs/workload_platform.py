@@ -28,6 +28,7 @@ from ecs_platform.constructs.errors import ConstructError
 from ecs_platform.constructs.log_buckets import LogBuckets, LogBucketsProps
 from ecs_platform.constructs.notification_topic import NotificationTopic, NotificationTopicProps
 from ecs_platform.constructs.security_groups import (
+    InstanceSecurityGroup,
     SecurityGroupProps,
     ServiceConnectCallerSecurityGroup,
     ServiceConnectClientsSecurityGroup,
@@ -90,6 +91,7 @@ class WorkloadPlatform(Construct):
         super().__init__(scope, construct_id)
         self.permissions_boundary = props.permissions_boundary
         """The boundary the workloads put on their roles."""
+        self._label, self._name_prefix, self._removal_policy = props.label, props.name_prefix, props.removal_policy
         self.key = EncryptionKey(
             self, "Key", props=EncryptionKeyProps(description=f"{props.label} workloads: log groups", removal_policy=props.removal_policy)
         )
@@ -196,6 +198,29 @@ class WorkloadPlatform(Construct):
         if self.load_balancer_logs is not None:
             values += [self.load_balancer_logs.access_logs.bucket_name, self.load_balancer_logs.access_logs.bucket_arn]
         return values
+
+    @property
+    def volumes_key(self) -> EncryptionKey:
+        """Encrypts the root volumes of the EC2 container instances (SEC-3), created with the first EC2 capacity."""
+        found = self.node.try_find_child("VolumesKey")
+        if isinstance(found, EncryptionKey):
+            return found
+        return EncryptionKey(
+            self,
+            "VolumesKey",
+            props=EncryptionKeyProps(
+                description=f"{self._label} workloads: EC2 instance volumes", removal_policy=self._removal_policy, for_log_groups=False
+            ),
+        )
+
+    @property
+    def instances_security_group(self) -> ec2.ISecurityGroup:
+        """The group of the EC2 container instances (no inbound, 443 out), created with the first EC2 capacity."""
+        found = self.node.try_find_child("InstancesSecurityGroup")
+        if isinstance(found, ec2.SecurityGroup):
+            return found
+        name = f"{self._name_prefix}-instances" if self._name_prefix else None
+        return InstanceSecurityGroup(self, "InstancesSecurityGroup", props=SecurityGroupProps(vpc=self.cluster.vpc, name=name))
 
     @property
     def caller_groups(self) -> Mapping[str, ec2.ISecurityGroup]:

@@ -13,7 +13,16 @@ from collections.abc import Callable, Iterator, Sequence
 
 from ecs_platform import limits
 from ecs_platform.integrations import INTEGRATIONS, check_resource, partition_of
-from ecs_platform.spec.models import AlbSpec, ContainerSpec, JobSpec, RepositoryImageSpec, ServiceSpec, Spec, WorkerSpec
+from ecs_platform.spec.models import (
+    AlbSpec,
+    CapacityProviderSpec,
+    ContainerSpec,
+    JobSpec,
+    RepositoryImageSpec,
+    ServiceSpec,
+    Spec,
+    WorkerSpec,
+)
 
 Issue = tuple[str, str]
 Check = Callable[[Spec], Iterator[Issue]]
@@ -35,11 +44,33 @@ def at_least_one_workload(spec: Spec) -> Iterator[Issue]:
         yield "services", "the spec has no services, jobs or workers; allowed: at least one workload"
 
 
+FARGATE_PROVIDERS = ("FARGATE", "FARGATE_SPOT")
+
+
+def _strategy(workload: ServiceSpec | JobSpec | WorkerSpec) -> list[str]:
+    """The capacity providers a workload names."""
+    if isinstance(workload, JobSpec):
+        return [workload.capacity] if workload.capacity else []
+    return [c.provider for c in workload.capacity]
+
+
+def compute_of(spec: Spec, workload: ServiceSpec | JobSpec | WorkerSpec) -> str:
+    """Where a workload's tasks run: FARGATE, EC2 (asg providers) or MANAGED_INSTANCES, by the providers it names (a
+    name no provider has counts as Fargate here; capacity_references reports it)."""
+    kinds = {p.name: p.type for p in spec.capacity_providers}
+    named = [kinds[name] for name in _strategy(workload) if name in kinds]
+    if not named:
+        return "FARGATE"
+    return "EC2" if named[0] == "asg" else "MANAGED_INSTANCES"
+
+
 def fargate_sizes(spec: Spec) -> Iterator[Issue]:
     for path, workload in _workloads(spec):
+        if compute_of(spec, workload) != "FARGATE":
+            continue
         message = limits.check_fargate_size(workload.cpu, workload.memory)
         if message:
-            yield f"{path}.memory", message
+            yield f"{path}.memory" if workload.cpu in limits.FARGATE_SIZES else f"{path}.cpu", message
 
 
 def container_reservations_fit_task(spec: Spec) -> Iterator[Issue]:
@@ -440,6 +471,83 @@ def images_are_complete(spec: Spec) -> Iterator[Issue]:
         yield "images.docker_hub_credentials", "credentials without docker-hub in pull_through_cache; allowed: add docker-hub, or drop them"
 
 
+def capacity_providers(spec: Spec) -> Iterator[Issue]:
+    """ARCH-3 / HA-4 / LIM-3: unique names, at most 5,000 instances in the cluster, GPU instances with the GPU AMI."""
+    names = Counter(p.name for p in spec.capacity_providers)
+    total = 0
+    for i, provider in enumerate(spec.capacity_providers):
+        path = f"capacity_providers[{i}]"
+        if names[provider.name] > 1:
+            yield f"{path}.name", f"{provider.name!r} names {names[provider.name]} providers; allowed: unique names"
+        if provider.name in ("fargate", "fargate-spot"):
+            yield f"{path}.name", f"{provider.name!r} is Fargate's; allowed: another name"
+        if provider.type != "asg":
+            continue
+        total += provider.max_count
+        if provider.on_demand_base > provider.max_count:
+            yield f"{path}.on_demand_base", f"{provider.on_demand_base} is above max_count {provider.max_count}; allowed: at most it"
+        gpu_types = [t for t in provider.instance_types if limits.INSTANCE_TYPES.get(t, limits.InstanceType(0, 0, 0)).gpus]
+        if gpu_types and provider.image != "al2023-gpu":
+            yield f"{path}.image", f"{provider.image!r} has no GPU driver for {', '.join(gpu_types)}; allowed: al2023-gpu"
+        arches = {limits.INSTANCE_TYPES[t].arch for t in provider.instance_types if t in limits.INSTANCE_TYPES}
+        if len(arches) > 1:
+            yield f"{path}.instance_types", "x86_64 and arm64 types in one provider; allowed: one architecture (the launch template's AMI)"
+    if total > limits.MAX_INSTANCES_PER_CLUSTER:
+        yield (
+            "capacity_providers",
+            f"{total:,} instances at most; allowed: at most {limits.MAX_INSTANCES_PER_CLUSTER:,} per cluster (LIM-3)",
+        )
+
+
+def workloads_fit_their_capacity(spec: Spec) -> Iterator[Issue]:
+    """ARCH-2 / ARCH-3: a workload's strategy names providers of one kind that exist; GPUs only on EC2; a task on EC2
+    fits one instance type of its providers (CPU, memory, GPUs, network interfaces); placement only on EC2."""
+    providers = {p.name: p for p in spec.capacity_providers}
+    allowed = ", ".join([*FARGATE_PROVIDERS, *providers])
+    for path, workload in _workloads(spec):
+        strategy = _strategy(workload)
+        field = f"{path}.capacity"
+        unknown = [n for n in strategy if n not in FARGATE_PROVIDERS and n not in providers]
+        for name in unknown:
+            yield field, f"{name!r} is not a capacity provider of the cluster; allowed: {allowed}"
+        if unknown:
+            continue  # where it runs is unknown: the rest would only echo this
+        kinds = {"fargate" if n in FARGATE_PROVIDERS else providers[n].type for n in strategy if n not in unknown}
+        if len(kinds) > 1:
+            yield field, f"{', '.join(strategy)} mixes {' and '.join(sorted(kinds))} providers; allowed: providers of one kind"
+            continue
+        compute = compute_of(spec, workload)
+        if isinstance(workload, JobSpec) and compute == "MANAGED_INSTANCES":
+            yield field, "a job on managed_instances; allowed: FARGATE, FARGATE_SPOT or an asg provider"
+        gpus = sum(c.gpu for c in workload.containers)
+        if gpus and compute != "EC2":
+            yield (
+                f"{path}.containers",
+                f"{gpus} GPU(s) on {compute.lower().replace('_', ' ')}; allowed: GPUs on an asg provider of GPU instances",
+            )
+        if compute == "FARGATE":
+            if workload.placement is not None:
+                yield f"{path}.placement", "placement on Fargate; allowed: placement with EC2 (asg) providers only"
+            continue
+        if workload.ephemeral_storage_gib is not None:
+            yield f"{path}.ephemeral_storage_gib", "ephemeral storage is Fargate's; allowed: none on EC2 (the instances' volumes)"
+        if isinstance(workload, ServiceSpec) and workload.placement is not None and workload.placement.strategy == "binpack":
+            yield f"{path}.placement.strategy", "binpack puts a service's tasks on few instances; allowed: spread (HA-3), binpack for jobs"
+        if compute == "EC2":
+            yield from _fits(path, workload, gpus, [providers[n] for n in strategy])
+
+
+def _fits(path: str, workload: ServiceSpec | JobSpec | WorkerSpec, gpus: int, providers: list[CapacityProviderSpec]) -> Iterator[Issue]:
+    types = [t for p in providers for t in p.instance_types]
+    known = [t for t in types if t in limits.INSTANCE_TYPES]
+    if len(known) < len(types):
+        return  # a type the catalog does not know: ECS decides at deploy
+    reasons = {t: limits.fits(limits.INSTANCE_TYPES[t], workload.cpu, workload.memory, gpus, workload.architecture) for t in known}
+    if all(reasons.values()):
+        why = "; ".join(f"{t}: {r}" for t, r in reasons.items())
+        yield f"{path}.cpu", f"the task fits no instance type of its providers ({why}); allowed: a smaller task or larger types"
+
+
 def production_runs_two_tasks(spec: Spec) -> Iterator[Issue]:
     """HA-3 / HA-5: a production service runs at least two tasks across AZs; outside production one may do."""
     if not spec.environment.production:
@@ -538,14 +646,16 @@ def service_scaling(spec: Spec) -> Iterator[Issue]:
 
 
 def capacity_strategy(spec: Spec) -> Iterator[Issue]:
-    for i, service in enumerate(spec.services):
-        providers = [c.provider for c in service.capacity]
+    for path, workload in _workloads(spec):
+        if isinstance(workload, JobSpec):
+            continue
+        providers = [c.provider for c in workload.capacity]
         if len(set(providers)) != len(providers):
-            yield f"services[{i}].capacity", f"a provider is listed twice ({', '.join(providers)}); allowed: each provider once"
-        if service.capacity and not any(c.weight > 0 for c in service.capacity):
-            yield f"services[{i}].capacity", "every weight is 0; allowed: at least one provider with a weight above 0"
-        if sum(1 for c in service.capacity if c.base > 0) > 1:
-            yield f"services[{i}].capacity", "more than one provider has a base; allowed: a base on one provider only"
+            yield f"{path}.capacity", f"a provider is listed twice ({', '.join(providers)}); allowed: each provider once"
+        if workload.capacity and not any(c.weight > 0 for c in workload.capacity):
+            yield f"{path}.capacity", "every weight is 0; allowed: at least one provider with a weight above 0"
+        if sum(1 for c in workload.capacity if c.base > 0) > 1:
+            yield f"{path}.capacity", "more than one provider has a base; allowed: a base on one provider only"
 
 
 def supervised_jobs(spec: Spec) -> Iterator[Issue]:
@@ -638,6 +748,8 @@ CHECKS: tuple[Check, ...] = (
     service_reachability,
     production_runs_two_tasks,
     images_are_complete,
+    capacity_providers,
+    workloads_fit_their_capacity,
     service_connect_callers,
     callers_are_services,
     service_connect_tls,

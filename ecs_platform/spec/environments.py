@@ -36,7 +36,7 @@ Issue = tuple[str, str]
 #: Shared by every environment: an override may not change them.
 SHARED_ONLY = ("app", "environment", "environments", "delivery", "images")
 #: The top-level lists of named entries, as an override writes them (a mapping by name).
-NAMED_LISTS = ("services", "jobs", "workers", "load_balancers")
+NAMED_LISTS = ("services", "jobs", "workers", "load_balancers", "capacity_providers")
 
 _ENTRIES: TypeAdapter[list[EnvironmentEntry]] = TypeAdapter(list[EnvironmentEntry])
 

@@ -256,6 +256,53 @@ Image = Annotated[
 ]
 
 
+class RangeSpec(_Model):
+    """A range of a Managed Instances requirement."""
+
+    min: Annotated[int, *_range(0, 1_000_000)] = Field(description="Lowest.")
+    max: Annotated[int, *_range(1, 1_000_000)] | None = Field(default=None, description="Highest. Default: no upper bound.")
+
+
+class CapacityProviderSpec(_Model):
+    """EC2 capacity for the cluster, next to Fargate (ARCH-2, ARCH-3, HA-4): an Auto Scaling group the capacity
+    provider scales (asg), or ECS Managed Instances, which AWS provisions and patches (managed_instances)."""
+
+    name: Name = Field(description="Name workloads name in capacity; the provider is <app>-<env>-<name>.")
+    type: Literal["asg", "managed_instances"] = Field(default="asg", description="Default: asg.")
+    instance_types: list[Annotated[str, _pattern(r"[a-z][a-z0-9-]*\.[a-z0-9]+", "an instance type such as m7i.large")]] = Field(
+        default_factory=list, description="asg: instance types, the first the launch template's (at least one). Default: none."
+    )
+    vcpus: RangeSpec | None = Field(default=None, description="managed_instances: vCPUs of the instances (required there).")
+    memory_gib: RangeSpec | None = Field(default=None, description="managed_instances: memory of the instances in GiB (required there).")
+    min_count: Annotated[int, *_rule(limits.INSTANCE_COUNT)] = Field(default=0, description="asg: fewest instances. Default: 0.")
+    max_count: Annotated[int, *_rule(limits.INSTANCE_COUNT)] = Field(default=10, description="asg: most instances (LIM-3). Default: 10.")
+    on_demand_base: Annotated[int, *_rule(limits.INSTANCE_COUNT)] = Field(
+        default=0, description="asg: instances that are always On-Demand before any Spot. Default: 0."
+    )
+    spot_percent: Annotated[int, *_range(0, 100)] = Field(
+        default=0, description="asg: share of the instances above the base that are Spot (capacity-optimized). Default: 0."
+    )
+    spot: bool = Field(default=False, description="managed_instances: Spot instead of On-Demand. Default: false.")
+    image: Literal["al2023", "al2023-gpu", "bottlerocket"] = Field(
+        default="al2023", description="asg: the ECS-optimized AMI (its public SSM parameter). Default: al2023."
+    )
+    subnets: Literal["web", "batch"] = Field(default="web", description="The private subnets of the instances (SEC-1). Default: web.")
+    root_volume_gib: Annotated[int, *_range(20, 16384)] = Field(default=30, description="asg: encrypted gp3 root volume. Default: 30.")
+    target_capacity_percent: Annotated[int, *_range(1, 100)] = Field(
+        default=100, description="asg: managed scaling's target use of the instances (HA-4). Default: 100."
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> CapacityProviderSpec:
+        if self.min_count > self.max_count:
+            raise ValueError(f"min_count {self.min_count} is above max_count {self.max_count}; allowed: min_count <= max_count")
+        if self.type == "asg" and not self.instance_types:
+            raise ValueError("an asg provider names no instance type; allowed: instance_types: [m7i.large, ...]")
+        if self.type == "managed_instances" and (self.vcpus is None or self.memory_gib is None):
+            raise ValueError("managed_instances needs vcpus and memory_gib ranges; allowed: vcpus: {min: 2}, memory_gib: {min: 4}")
+        return self
+
+
 class ImagesSpec(_Model):
     """The platform's own image repositories and the pull-through cache (shared by every environment)."""
 
@@ -312,6 +359,7 @@ class ContainerSpec(_Model):
         default=None, description="Run as this user (uid[:gid] or name) instead of the image's. Default: the image's."
     )
     health_check: ContainerHealthCheckSpec | None = Field(default=None, description="Container health check. Default: none.")
+    gpu: Annotated[int, *_range(0, 16)] = Field(default=0, description="GPUs reserved (EC2 GPU instances only). Default: 0.")
     secrets: dict[EnvName, SecretRef] = Field(
         default_factory=dict, description="Environment variables injected from Secrets Manager or SSM Parameter Store."
     )
@@ -324,16 +372,38 @@ Containers = Annotated[
 ]
 
 
+class PlacementSpec(_Model):
+    """Placement of a workload's tasks on the instances of its EC2 capacity providers."""
+
+    strategy: Literal["spread", "binpack"] = Field(
+        default="spread",
+        description="spread: over AZs, then instances (HA-3; services need it); binpack: fill instances by memory (jobs, cost). "
+        "Default: spread.",
+    )
+    constraints: list[Annotated[str, _pattern(r"[^\n]{1,2000}", "a cluster query expression")]] = Field(
+        default_factory=list,
+        description="memberOf expressions of the cluster query language, e.g. 'attribute:ecs.instance-type =~ g5.*'. Default: none.",
+    )
+
+
 class _WorkloadSpec(_Model):
     name: Name = Field(description="Workload name, unique in the spec.")
     family: Family | None = Field(default=None, description="Task definition family. Default: the workload name.")
-    cpu: Annotated[int, _check(limits.check_fargate_cpu)] = Field(default=256, description="Task CPU units (Fargate sizes). Default: 256.")
-    memory: int = Field(default=512, description="Task memory in MiB; must pair with cpu (Fargate sizes). Default: 512.")
+    cpu: Annotated[int, *_rule(limits.EC2_TASK_CPU)] = Field(
+        default=256, description="Task CPU units: a Fargate size on Fargate; on EC2 what one instance of its providers holds. Default: 256."
+    )
+    memory: Annotated[int, *_range(128, 1_572_864)] = Field(
+        default=512, description="Task memory in MiB: pairs with cpu on Fargate; on EC2 what one instance holds. Default: 512."
+    )
     containers: Containers = Field(description="1 to 10 containers (LIM-2).")
     access: list[AccessEntry] = Field(
         default_factory=list, description="What the task role may do, one entry per integration (IAM-5). Default: nothing."
     )
     architecture: Literal["x86_64", "arm64"] = Field(default="x86_64", description="CPU architecture of the tasks. Default: x86_64.")
+    placement: PlacementSpec | None = Field(
+        default=None,
+        description="EC2 only: how tasks are placed on instances. Default: spread over AZs, then instances (HA-3).",
+    )
     ephemeral_storage_gib: Annotated[int, *_range(21, 200)] | None = Field(
         default=None, description="Task ephemeral storage in GiB. Default: Fargate's 20 GiB."
     )
@@ -556,9 +626,13 @@ class ScalingSpec(_Model):
 
 
 class CapacitySpec(_Model):
-    """One capacity provider of a service's strategy (ARCH-3)."""
+    """One capacity provider of a workload's strategy (ARCH-3): FARGATE, FARGATE_SPOT, or one of capacity_providers
+    (a strategy does not mix Fargate with EC2 providers)."""
 
-    provider: Literal["FARGATE", "FARGATE_SPOT"]
+    provider: Annotated[
+        str,
+        _pattern(r"FARGATE|FARGATE_SPOT|[a-z][a-z0-9-]{0,30}[a-z0-9]", "FARGATE, FARGATE_SPOT or the name of one of capacity_providers"),
+    ]
     base: Annotated[int, *_range(0, 100000)] = Field(default=0, description="Tasks always placed here first. Default: 0.")
     weight: Annotated[int, *_range(0, 1000)] = Field(default=1, description="Share of the remaining tasks. Default: 1.")
 
@@ -626,9 +700,13 @@ class JobSpec(_WorkloadSpec):
     count: Annotated[int, *_rule(limits.RUN_TASK_COUNT)] | None = Field(
         default=None, description="Tasks started per run. Default: 1 (the construct's)."
     )
-    capacity: Literal["FARGATE", "FARGATE_SPOT"] | None = Field(
-        default=None, description="Capacity provider. Default: FARGATE (the construct's)."
-    )
+    capacity: (
+        Annotated[
+            str,
+            _pattern(r"FARGATE|FARGATE_SPOT|[a-z][a-z0-9-]{0,30}[a-z0-9]", "FARGATE, FARGATE_SPOT or the name of an asg capacity provider"),
+        ]
+        | None
+    ) = Field(default=None, description="Capacity provider: FARGATE, FARGATE_SPOT or an asg one. Default: FARGATE (the construct's).")
     timeout_seconds: Annotated[int, *_range(60, 604800, "a run may last from a minute to a week")] | None = Field(
         default=None, description="Stop a scheduled run that takes longer and count it as failed. Default: none."
     )
@@ -669,6 +747,9 @@ class WorkerSpec(_WorkloadSpec):
     )
     max_count: Annotated[int, *_rule(limits.WORKER_MAX_TASKS)] = Field(default=10, description="Most tasks. Default: 10.")
     scale_to_zero: bool = Field(default=False, description="Allow min_count 0: no task runs while the queue is empty. Default: false.")
+    capacity: list[CapacitySpec] = Field(
+        default_factory=list, description="Capacity provider strategy (ARCH-3). Default: [] (launch type FARGATE)."
+    )
     backlog_per_task: Annotated[int, *_rule(limits.BACKLOG_PER_TASK)] | None = Field(
         default=None, description="Visible messages per running task the scaling aims at. Default: 10 (the construct's)."
     )
@@ -701,6 +782,9 @@ class Spec(_Model):
     services: list[ServiceSpec] = Field(default_factory=list, max_length=limits.MAX_SERVICES_PER_CLUSTER)
     jobs: list[JobSpec] = Field(default_factory=list)
     workers: list[WorkerSpec] = Field(default_factory=list, description="Queue workers (services that consume an SQS queue).")
+    capacity_providers: list[CapacityProviderSpec] = Field(
+        default_factory=list, description="EC2 capacity next to Fargate (ARCH-2): asg or managed_instances providers. Default: none."
+    )
     images: ImagesSpec = Field(default_factory=ImagesSpec, description="Image repositories and pull-through cache. Default: none.")
     delivery: DeliverySpec | None = Field(
         default=None, description="The delivery pipeline and GitHub Actions role (ARCH-6). Default: none."

@@ -24,8 +24,10 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from ecs_platform.constructs import (
+    AsgCapacityProps,
     BatchJobProps,
     CodeCommitSource,
+    Compute,
     ConnectionSource,
     ContainerProps,
     ContainerSecret,
@@ -35,9 +37,11 @@ from ecs_platform.constructs import (
     GithubDeployRoleProps,
     HealthCheckProps,
     ImageRepositoryProps,
+    InstanceRequirements,
     JobSchedule,
     LoadBalancer,
     LoadBalancerProps,
+    ManagedInstancesCapacityProps,
     Network,
     NetworkProps,
     PullThroughCacheProps,
@@ -55,10 +59,11 @@ from ecs_platform.constructs import (
 from ecs_platform.constructs.image_repository import cached_image, grant_pull_through
 from ecs_platform.integrations import INTEGRATIONS, KINDS, parse_secret_value_from
 from ecs_platform.limits import LOG_RETENTION_DAYS
-from ecs_platform.spec.checks import rule_priorities
+from ecs_platform.spec.checks import FARGATE_PROVIDERS, compute_of, rule_priorities
 from ecs_platform.spec.models import (
     AlbSpec,
     BuildImageSpec,
+    CapacitySpec,
     ContainerSpec,
     GithubOidcSpec,
     Image,
@@ -192,6 +197,55 @@ class Translation:
             key=kms.Key.from_key_arn(scope, "ServiceConnectTlsKey", tls.kms_key) if tls.kms_key else None,
         )
 
+    # --- EC2 capacity (ARCH-2, ARCH-3, HA-4) -------------------------------------------------------
+
+    @property
+    def capacity_providers(self) -> list[str]:
+        """The EC2 capacity providers of the spec, by name, in its order."""
+        return [p.name for p in self.spec.capacity_providers]
+
+    def capacity_kind(self, name: str) -> str:
+        return next(p.type for p in self.spec.capacity_providers if p.name == name)
+
+    def asg_capacity(self, name: str, network: Network, platform: WorkloadPlatform) -> AsgCapacityProps:
+        spec = next(p for p in self.spec.capacity_providers if p.name == name)
+        return AsgCapacityProps(
+            cluster=platform.cluster,
+            name=self.capacity_provider_name(name),
+            vpc_subnets=network.web_subnets if spec.subnets == "web" else network.batch_subnets,
+            instance_types=[ec2.InstanceType(t) for t in spec.instance_types],
+            min_capacity=spec.min_count,
+            max_capacity=spec.max_count,
+            on_demand_base=spec.on_demand_base,
+            spot_percent=spec.spot_percent,
+            machine_image=spec.image,
+            root_volume_gib=spec.root_volume_gib,
+            target_capacity_percent=spec.target_capacity_percent,
+            key=platform.volumes_key,
+            security_group=platform.instances_security_group,
+            alarm_topic=platform.alarm_topic,
+            permissions_boundary=platform.permissions_boundary,
+        )
+
+    def managed_instances(self, scope: Construct, name: str, network: Network, platform: WorkloadPlatform) -> ManagedInstancesCapacityProps:
+        spec = next(p for p in self.spec.capacity_providers if p.name == name)
+        assert spec.vcpus is not None and spec.memory_gib is not None  # checked by the model
+        subnets = network.web_subnets if spec.subnets == "web" else network.batch_subnets
+        return ManagedInstancesCapacityProps(
+            cluster=platform.cluster,
+            name=self.capacity_provider_name(name),
+            subnets=network.vpc.select_subnets(subnet_group_name=subnets.subnet_group_name).subnets,
+            security_group=platform.instances_security_group,
+            instance_requirements=InstanceRequirements(
+                vcpu_min=spec.vcpus.min,
+                vcpu_max=spec.vcpus.max,
+                memory_min_mib=spec.memory_gib.min * 1024,
+                memory_max_mib=spec.memory_gib.max * 1024 if spec.memory_gib.max is not None else None,
+            ),
+            capacity_option="spot" if spec.spot else "on-demand",
+            permissions_boundary=platform.permissions_boundary,
+        )
+
     # --- load balancers -----------------------------------------------------------------------
 
     def shared_load_balancer(self, scope: Construct, name: str, network: Network, platform: WorkloadPlatform) -> LoadBalancerProps:
@@ -258,7 +312,30 @@ class Translation:
             "permissions_boundary": platform.permissions_boundary,
             "cpu_architecture": ecs.CpuArchitecture.ARM64 if spec.architecture == "arm64" else ecs.CpuArchitecture.X86_64,
             "ephemeral_storage_gib": spec.ephemeral_storage_gib,
+            **self._compute(spec),
         }
+
+    def _compute(self, spec: ServiceSpec | JobSpec | WorkerSpec) -> dict[str, Any]:
+        """Where the tasks run (ARCH-2) and, on EC2, how they are placed (HA-3: spread; binpack for a job that asks)."""
+        compute = Compute(compute_of(self.spec, spec))
+        if compute is not Compute.EC2 or spec.placement is None:
+            return {"compute": compute}
+        strategies = (ecs.PlacementStrategy.packed_by_memory(),) if spec.placement.strategy == "binpack" else ()
+        return {
+            "compute": compute,
+            "placement_strategies": strategies,
+            "placement_constraints": [ecs.PlacementConstraint.member_of(e) for e in spec.placement.constraints],
+        }
+
+    def capacity_provider_name(self, name: str) -> str:
+        """The physical name of a capacity provider the spec names (FARGATE and FARGATE_SPOT are AWS's)."""
+        return name if name in FARGATE_PROVIDERS else f"{self.name_prefix}-{name}"
+
+    def _strategies(self, capacity: Sequence[CapacitySpec]) -> list[ecs.CapacityProviderStrategy]:
+        return [
+            ecs.CapacityProviderStrategy(capacity_provider=self.capacity_provider_name(c.provider), base=c.base or None, weight=c.weight)
+            for c in capacity
+        ]
 
     def web_service(
         self, scope: Construct, name: str, network: Network, platform: WorkloadPlatform, load_balancer: LoadBalancer | None
@@ -290,9 +367,7 @@ class Translation:
             **_given(health_check_grace_period=_seconds(hc.grace_period_seconds)),
             enable_execute_command=any(e.type == "ecs_exec" for e in spec.access),
             scaling=_scaling(spec),
-            capacity_provider_strategies=[
-                ecs.CapacityProviderStrategy(capacity_provider=c.provider, base=c.base or None, weight=c.weight) for c in spec.capacity
-            ],
+            capacity_provider_strategies=self._strategies(spec.capacity),
             alarm_topic=platform.alarm_topic,
         )
 
@@ -317,7 +392,7 @@ class Translation:
             **self._workload(scope, spec, platform),
             vpc_subnets=network.batch_subnets,
             name=spec.name,
-            **_given(count=spec.count, capacity_provider=spec.capacity),
+            **_given(count=spec.count, capacity_provider=self.capacity_provider_name(spec.capacity) if spec.capacity else None),
             schedule=JobSchedule(
                 expression=spec.schedule,
                 flexible_window=_minutes(spec.flexible_window_minutes),
@@ -340,6 +415,7 @@ class Translation:
             # queued before the upgrade stay readable. Remove in 0.3.
             earlier_queue_keys=[platform.key],
             service_name=spec.name,
+            capacity_provider_strategies=self._strategies(spec.capacity),
             min_capacity=spec.min_count,
             max_capacity=spec.max_count,
             **_given(
@@ -370,6 +446,7 @@ class Translation:
             readonly_root_filesystem=spec.readonly_root_filesystem,
             writable_paths=spec.writable_paths,
             user=spec.user,
+            gpu_count=spec.gpu,
             health_check=ecs.HealthCheck(
                 command=spec.health_check.command,
                 interval=_seconds(spec.health_check.interval_seconds),

@@ -7,7 +7,17 @@ from typing import Any
 
 from constructs import Construct
 
-from ecs_platform.constructs import BatchJob, LoadBalancer, Network, QueueWorker, WorkloadPlatform
+from ecs_platform.constructs import (
+    AsgCapacity,
+    BatchJob,
+    ClusterReservationAlarms,
+    ClusterReservationAlarmsProps,
+    LoadBalancer,
+    ManagedInstancesCapacity,
+    Network,
+    QueueWorker,
+    WorkloadPlatform,
+)
 from ecs_platform.outputs import RUN_TASK_PARAMETERS, output_prefix
 from ecs_platform.stacks.services_stack import ServiceHost, adopt, output
 from ecs_platform.stacks.services_stack import load_balancer as build_load_balancer
@@ -30,6 +40,22 @@ class WorkloadStack(ServiceHost):
             output(self, "AlarmTopic", self.platform.alarm_topic.topic_arn, "Subscribe to hear of service alarms (OBS-2)")
         if self.platform.job_failure_topic is not None:
             output(self, "JobFailuresTopic", self.platform.job_failure_topic.topic_arn, "Subscribe to hear of failed job runs")
+        self.capacity: dict[str, AsgCapacity | ManagedInstancesCapacity] = {}
+        """The EC2 capacity providers of the cluster by the spec's name (ARCH-2, ARCH-3): before the workloads on them."""
+        for name in translation.capacity_providers:
+            scope = Construct(self, f"Capacity-{name}")
+            if translation.capacity_kind(name) == "asg":
+                self.capacity[name] = AsgCapacity(scope, "Asg", props=translation.asg_capacity(name, network, self.platform))
+            else:
+                self.capacity[name] = ManagedInstancesCapacity(
+                    scope, "ManagedInstances", props=translation.managed_instances(scope, name, network, self.platform)
+                )
+        if any(isinstance(c, AsgCapacity) for c in self.capacity.values()):
+            ClusterReservationAlarms(
+                self,
+                "ReservationAlarms",
+                props=ClusterReservationAlarmsProps(cluster=self.platform.cluster, alarm_topic=self.platform.alarm_topic),
+            )
         self.shared_load_balancers: dict[str, LoadBalancer] = {}
         """The spec's shared ALBs by name; services route from them with listener rules."""
         for name in translation.shared_load_balancers:

@@ -17,7 +17,7 @@ from tests.conftest import Synthesized
 from tests.helpers import service_statements
 from tests.template_diff import stack_templates
 
-EXAMPLES = ["default", "production", "services", "batch", "web", "access", "environments"]
+EXAMPLES = ["default", "production", "services", "batch", "web", "access", "environments", "ec2"]
 
 
 @pytest.fixture

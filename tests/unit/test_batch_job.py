@@ -356,7 +356,7 @@ def test_fails_when_count_out_of_range(platform: Platform, count: int) -> None:
         BatchJob(platform.stack, f"Count{count}", props=_props(platform, count=count))
 
 
-def test_fails_when_capacity_provider_is_ec2(platform: Platform) -> None:
-    """ARCH-3: a Fargate job runs on FARGATE or FARGATE_SPOT only."""
-    with pytest.raises(ValueError, match=r"capacity_provider 'EC2' is not allowed; allowed: FARGATE, FARGATE_SPOT"):
+def test_fails_when_capacity_provider_is_not_of_its_compute(platform: Platform) -> None:
+    """ARCH-3: a Fargate job runs on FARGATE or FARGATE_SPOT only; an EC2 one on an Auto Scaling group provider."""
+    with pytest.raises(ValueError, match=r"capacity_provider 'EC2' with compute FARGATE is not allowed; allowed: FARGATE or FARGATE_SPOT"):
         BatchJob(platform.stack, "Ec2", props=_props(platform, capacity_provider="EC2"))

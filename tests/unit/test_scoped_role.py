@@ -224,8 +224,8 @@ def test_fails_when_a_grant_helper_asks_for_star() -> None:
     ValueError raised there into a RuntimeError with the same message.
     """
     role = ScopedRole(new_stack(), "Role", props=ScopedRoleProps(assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com")))
-    with pytest.raises(RuntimeError, match=r"ec2:DescribeInstances granted on resource '\*'"):
-        iam.Grant.add_to_principal(grantee=role, actions=["ec2:DescribeInstances"], resource_arns=["*"])
+    with pytest.raises(RuntimeError, match=r"ec2:TerminateInstances granted on resource '\*'"):
+        iam.Grant.add_to_principal(grantee=role, actions=["ec2:TerminateInstances"], resource_arns=["*"])
 
 
 def test_fails_when_star_is_one_of_several_resources() -> None:
