@@ -71,26 +71,34 @@ def synth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str], 
     def get(name: str) -> Synthesized:
         if name not in cache:
             outdir = tmp_path_factory.mktemp(f"cdk-{name}")
-            cache[name] = synthesize(load_spec(SPECS / f"{name}.yaml"), outdir)
+            cache[name] = synthesize(load_spec(SPECS / f"{name}.yaml"), outdir, context=CLI_CONTEXT)
         return cache[name]
 
     yield get
 
 
+#: What the CDK CLI adds to the context of ``make synth``: construct paths in the templates (the edit tests tell a
+#: resource's workload by them; cfn-lint knows CDK templates by them).
+CLI_CONTEXT = {"aws:cdk:enable-path-metadata": True}
+
+
 @pytest.fixture(scope="session")
-def assembled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str], Path]]:
+def assembled(synth: Callable[[str], Synthesized], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str], Path]]:
     """``assembled("environments")``: the cloud assembly of every environment of ``specs/<name>.yaml`` (and what the
-    spec builds beside them), synthesized once per session with the cdk-nag packs, as ``make synth`` does."""
+    spec builds beside them), synthesized once per session as ``make synth`` does (a spec of one environment: the
+    :func:`synth` fixture's assembly)."""
     cache: dict[str, Path] = {}
 
     def get(name: str) -> Path:
+        if name not in cache and len(load_specs(SPECS / f"{name}.yaml")) == 1 and name != "environments":
+            cache[name] = synth(name).outdir  # one environment: the session's synthesis
         if name not in cache:
             outdir = tmp_path_factory.mktemp(f"cdk-all-{name}")
             app, _ = build_platform_app(
                 load_specs(SPECS / f"{name}.yaml"),
                 outdir=str(outdir),
                 spec_file=f"specs/{name}.yaml",
-                context={"aws:cdk:enable-path-metadata": True},  # as the CDK CLI synthesizes (cfn-lint knows CDK templates by it)
+                context=CLI_CONTEXT,
             )
             app.synth()
             cache[name] = outdir
@@ -107,3 +115,4 @@ def default(synth: Callable[[str], Synthesized]) -> Synthesized:
 @pytest.fixture(scope="session")
 def production(synth: Callable[[str], Synthesized]) -> Synthesized:
     return synth("production")
+

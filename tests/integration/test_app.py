@@ -19,7 +19,6 @@ import pytest
 import yaml
 
 from ecs_platform.app_builder import PROJECT_ROOT, project_context
-from tests.conftest import SPECS
 
 pytestmark = pytest.mark.integration
 
@@ -116,26 +115,3 @@ def test_cdk_cli_synthesizes_the_default_spec_and_refuses_a_bad_one(tmp_path: Pa
     assert "Traceback" not in bad.stderr
     written = [p for p in (tmp_path / "bad").rglob("*") if p.is_file()] if (tmp_path / "bad").exists() else []
     assert [p.name for p in written if p.suffix == ".json" and "template" in p.name] == []
-
-
-def test_cfn_lint_finds_no_error_in_any_template(assembled: Callable[[str], Path]) -> None:
-    """Every example spec's templates, every environment's, in one cfn-lint run (its start-up is most of the cost)."""
-    examples = sorted(p.stem for p in SPECS.glob("*.yaml"))
-    templates = sorted(str(p) for name in examples for p in assembled(name).rglob("*.template.json"))
-    assert len(templates) >= 2 * len(examples)
-    result = subprocess.run(
-        [
-            str(Path(sys.executable).parent / "cfn-lint"),
-            "--non-zero-exit-code",
-            "error",
-            "--format",
-            "parseable",
-            "--",
-            *templates,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr

@@ -11,7 +11,7 @@ import pytest
 from ecs_platform.app_builder import build_app
 from ecs_platform.spec import load_spec
 from ecs_platform.spec.access import ENTRY_MODELS
-from tests.conftest import SPECS, Synthesized
+from tests.conftest import CLI_CONTEXT, SPECS, Synthesized
 from tests.integration.emulator import Emulator
 
 pytestmark = pytest.mark.integration
@@ -28,7 +28,7 @@ def test_changing_the_desired_count_updates_the_service(emulator: Emulator, synt
     spec = load_spec(SPECS / "default.yaml")
     access = [ENTRY_MODELS["sqs"](type="sqs", queue="orders")]
     changed = spec.model_copy(update={"services": [spec.services[0].model_copy(update={"desired_count": 3, "access": access})]})
-    app, _ = build_app(changed, outdir=str(tmp_path / "desired3"))
+    app, _ = build_app(changed, outdir=str(tmp_path / "desired3"), context=CLI_CONTEXT)
     app.synth()
     emulator.deploy(tmp_path / "desired3")
 

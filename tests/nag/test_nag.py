@@ -183,4 +183,3 @@ PINNED["ec2"] = {
     "HIPAA.Security-EC2IMDSv2Enabled",
     "NIST.800.53.R5-EC2IMDSv2Enabled",
 }
-
