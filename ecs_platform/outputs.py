@@ -8,6 +8,14 @@ from __future__ import annotations
 
 #: A job's RunTask request as JSON (boto3 ``ecs.run_task`` keyword arguments): what ``ecs-platform run-task`` reads.
 RUN_TASK_PARAMETERS = "RunTaskParameters"
+#: The environment's cluster (the workload stack's output).
+CLUSTER_NAME = "ClusterName"
+#: The console URL of a stack's dashboard (OBS-2).
+DASHBOARD_URL = "DashboardUrl"
+#: A service's or worker's ECS service name (``<Prefix>ServiceName``).
+SERVICE_NAME = "ServiceName"
+#: A worker's queue (``<Prefix>QueueUrl``).
+QUEUE_URL = "QueueUrl"
 
 
 def output_prefix(workload: str) -> str:

@@ -115,4 +115,3 @@ def default(synth: Callable[[str], Synthesized]) -> Synthesized:
 @pytest.fixture(scope="session")
 def production(synth: Callable[[str], Synthesized]) -> Synthesized:
     return synth("production")
-

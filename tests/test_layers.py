@@ -22,6 +22,7 @@ FOUNDATION = (
     "ecs_platform.outputs",
     "ecs_platform.intrinsics",
     "ecs_platform.context",
+    "ecs_platform.governance_catalog",
 )
 
 

@@ -8,6 +8,7 @@ that refuses its props raises :class:`ConstructError`, naming the construct path
 from ecs_platform.constructs.batch_job import BatchJob, BatchJobProps, JobSchedule
 from ecs_platform.constructs.cluster import Cluster, ClusterProps
 from ecs_platform.constructs.container_secret import ContainerSecret
+from ecs_platform.constructs.dashboard import DOCUMENT_METRICS, PlatformDashboard, PlatformDashboardProps
 from ecs_platform.constructs.dead_letter_queue import DeadLetterQueue, DeadLetterQueueProps
 from ecs_platform.constructs.delivery_pipeline import (
     CodeCommitSource,
@@ -39,11 +40,12 @@ from ecs_platform.constructs.fargate_task import (
     WorkloadProps,
 )
 from ecs_platform.constructs.github_oidc import GithubDeployRole, GithubDeployRoleProps
+from ecs_platform.constructs.governance import Governance, GovernanceProps, grant_guardduty_agent_pull
 from ecs_platform.constructs.image_repository import ImageRepository, ImageRepositoryProps, PullThroughCache, PullThroughCacheProps
 from ecs_platform.constructs.load_balancer import LoadBalancer, LoadBalancerProps
 from ecs_platform.constructs.log_buckets import LogBuckets, LogBucketsProps
 from ecs_platform.constructs.network import Network, NetworkProps
-from ecs_platform.constructs.notification_topic import NotificationTopic, NotificationTopicProps
+from ecs_platform.constructs.notification_topic import NotificationTopic, NotificationTopicProps, SlackChannel, Subscribers, subscribe
 from ecs_platform.constructs.queue_worker import QueueWorker, QueueWorkerProps
 from ecs_platform.constructs.scoped_role import RESOURCE_WILDCARD_ONLY, EcsTaskRoleProps, EcsTasksRole, ScopedRole, ScopedRoleProps
 from ecs_platform.constructs.security_groups import (
@@ -70,9 +72,12 @@ from ecs_platform.constructs.web_service import (
 )
 from ecs_platform.constructs.workload_platform import WorkloadPlatform, WorkloadPlatformProps
 from ecs_platform.context import FEATURE_FLAGS, availability_zones_context
+from ecs_platform.governance_catalog import GUARDDUTY_OPT_OUT_TAG
 
 __all__ = [
+    "DOCUMENT_METRICS",
     "FEATURE_FLAGS",
+    "GUARDDUTY_OPT_OUT_TAG",
     "NO_SOURCE_CONDITION",
     "RESOURCE_WILDCARD_ONLY",
     "SOURCE_ARNS",
@@ -106,6 +111,8 @@ __all__ = [
     "FargateTaskProps",
     "GithubDeployRole",
     "GithubDeployRoleProps",
+    "Governance",
+    "GovernanceProps",
     "HealthCheckProps",
     "ImageRepository",
     "ImageRepositoryProps",
@@ -124,6 +131,8 @@ __all__ = [
     "NetworkProps",
     "NotificationTopic",
     "NotificationTopicProps",
+    "PlatformDashboard",
+    "PlatformDashboardProps",
     "PullThroughCache",
     "PullThroughCacheProps",
     "QueueWorker",
@@ -139,8 +148,10 @@ __all__ = [
     "ServiceConnectTls",
     "ServiceConnectTlsProps",
     "ServiceScalingProps",
+    "SlackChannel",
     "SmokeCheck",
     "SourceConditions",
+    "Subscribers",
     "TaskAccessors",
     "TaskRole",
     "WebService",
@@ -150,5 +161,7 @@ __all__ = [
     "WorkloadPlatformProps",
     "WorkloadProps",
     "availability_zones_context",
+    "grant_guardduty_agent_pull",
     "service_principal",
+    "subscribe",
 ]

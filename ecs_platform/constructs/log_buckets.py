@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from aws_cdk import Aspects, Duration, RemovalPolicy
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
@@ -46,27 +47,7 @@ class LogBuckets(Construct):
         Aspects.of(self).add(SourceConditions())
 
     def _bucket(self, construct_id: str, retention: Duration, server_access_logs: s3.IBucket | None = None) -> s3.Bucket:
-        bucket = s3.Bucket(
-            self,
-            construct_id,
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            enforce_ssl=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            versioned=True,
-            # Kept when the stack goes (logs are evidence), removed only when their first creation
-            # fails (they are empty then, and a retried deploy must not find them in the way).
-            removal_policy=RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
-            server_access_logs_bucket=server_access_logs,
-            server_access_logs_prefix="s3/" if server_access_logs else None,
-            lifecycle_rules=[
-                s3.LifecycleRule(
-                    expiration=retention,
-                    noncurrent_version_expiration=Duration.days(30),
-                    abort_incomplete_multipart_upload_after=Duration.days(7),
-                )
-            ],
-        )
+        bucket = log_bucket(self, construct_id, retention=retention, server_access_logs=server_access_logs)
         acknowledge_rule(
             bucket,
             "S3DefaultEncryptionKMS",
@@ -78,3 +59,43 @@ class LogBuckets(Construct):
             "Operational logs with a fixed lifecycle; cross-region replication would double the cost without a recovery need.",
         )
         return bucket
+
+
+def log_bucket(
+    scope: Construct,
+    construct_id: str,
+    *,
+    retention: Duration,
+    server_access_logs: s3.IBucket | None = None,
+    key: kms.IKey | None = None,
+    archive_after: Duration | None = None,
+) -> s3.Bucket:
+    """A bucket of logs: SSL-only, private, versioned, retained when the stack goes (logs are evidence) but removed when
+    its first creation fails (empty then, and a retried deploy must not find it in the way); its requests recorded in
+    ``server_access_logs`` (under ``s3/``); objects moved to S3 Glacier Instant Retrieval after ``archive_after`` and
+    expired after ``retention``. SSE-S3, or with ``key`` SSE-KMS without an S3 Bucket Key (KMS then sees each object's
+    own encryption context, which key policies can be limited by)."""
+    return s3.Bucket(
+        scope,
+        construct_id,
+        encryption=s3.BucketEncryption.KMS if key else s3.BucketEncryption.S3_MANAGED,
+        encryption_key=key,
+        bucket_key_enabled=False if key else None,
+        enforce_ssl=True,
+        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+        object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        versioned=True,
+        removal_policy=RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
+        server_access_logs_bucket=server_access_logs,
+        server_access_logs_prefix="s3/" if server_access_logs else None,
+        lifecycle_rules=[
+            s3.LifecycleRule(
+                transitions=[s3.Transition(storage_class=s3.StorageClass.GLACIER_INSTANT_RETRIEVAL, transition_after=archive_after)]
+                if archive_after
+                else None,
+                expiration=retention,
+                noncurrent_version_expiration=Duration.days(30),
+                abort_incomplete_multipart_upload_after=Duration.days(7),
+            )
+        ],
+    )

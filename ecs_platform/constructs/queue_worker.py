@@ -8,8 +8,10 @@ from dataclasses import dataclass
 
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
@@ -17,7 +19,9 @@ from ecs_platform.constructs.dead_letter_queue import DeadLetterQueue, DeadLette
 from ecs_platform.constructs.errors import refuse
 from ecs_platform.constructs.fargate_task import FargateTask, TaskAccessors, WorkloadProps, private_service
 from ecs_platform.constructs.metric_math_scaling import math_expression, track_metric_math
+from ecs_platform.constructs.notification_topic import NotificationTopic, NotificationTopicProps
 from ecs_platform.constructs.security_groups import BatchSecurityGroup, SecurityGroupProps
+from ecs_platform.constructs.service_alarms import insights_metric, service_alarms
 from ecs_platform.limits import BACKLOG_PER_TASK, WORKER_MAX_TASKS, WORKER_MIN_TASKS, check_task_range
 
 
@@ -46,6 +50,11 @@ class QueueWorkerProps(WorkloadProps):
     """Visibility timeout of the worker's own queue. Default: 5 minutes."""
     max_receive_count: int = 5
     """Receives before a message moves to the dead-letter queue (own queue). Default: 5."""
+    alarm_topic: sns.ITopic | None = None
+    """Where the worker's alarms notify (CPU, memory, running and pending tasks, the oldest message's age, dead
+    letters; OBS-2). Default: a new :class:`NotificationTopic` of the worker's, encrypted with ``messaging_key``."""
+    oldest_message_age: Duration = Duration.minutes(15)
+    """Alarm when the oldest message has waited this long (the workers fall behind or fail). Default: 15 minutes."""
 
 
 class QueueWorker(TaskAccessors, Construct):
@@ -100,6 +109,15 @@ class QueueWorker(TaskAccessors, Construct):
             capacity_provider_strategies=props.capacity_provider_strategies,
         )
         self.scaling = self.service.auto_scale_task_count(min_capacity=props.min_capacity, max_capacity=props.max_capacity)
+        self.alarm_topic: sns.ITopic = props.alarm_topic or NotificationTopic(
+            self,
+            "Alarms",
+            props=NotificationTopicProps(
+                key=props.message_key, display_name=f"{props.service_name or self.node.path} alarms", removal_policy=props.removal_policy
+            ),
+        )
+        """Where the worker's alarms notify."""
+        self.alarms = self._alarms(props)
         # Visible messages per running task; with no task running, the whole backlog, so it
         # scales out from zero.
         self.scaling_policy = track_metric_math(
@@ -112,16 +130,44 @@ class QueueWorker(TaskAccessors, Construct):
             label="Backlog per task",
         )
 
+    def _alarms(self, props: QueueWorkerProps) -> list[cloudwatch.Alarm]:
+        """OBS-2: the service's alarms, the oldest message's age and dead letters (each needs someone to look)."""
+        alarms = service_alarms(self, self.service, min_running=props.min_capacity)
+        age = props.oldest_message_age
+        alarms.append(
+            cloudwatch.Alarm(
+                self,
+                "OldestMessageOld",
+                metric=self.queue.metric_approximate_age_of_oldest_message(statistic="Maximum", period=Duration.minutes(5)),
+                threshold=int(age.to_seconds()),
+                evaluation_periods=3,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                alarm_description=f"{self.node.path}: the oldest message waited more than {age.to_human_string()} for 15 minutes",
+            )
+        )
+        if self.dead_letter_queue is not None:
+            dead = self.dead_letter_queue.metric_approximate_number_of_messages_visible(statistic="Maximum", period=Duration.minutes(5))
+            alarms.append(
+                cloudwatch.Alarm(
+                    self,
+                    "DeadLetters",
+                    metric=dead,
+                    threshold=0,
+                    evaluation_periods=1,
+                    comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                    treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                    alarm_description=f"{self.node.path}: messages failed {props.max_receive_count} times, now in the dead-letter queue",
+                )
+            )
+        for alarm in alarms:
+            alarm.add_alarm_action(cloudwatch_actions.SnsAction(self.alarm_topic))
+        return alarms
+
     def _backlog_metrics(self) -> dict[str, cloudwatch.Metric]:
         return {
             "visible": self.queue.metric_approximate_number_of_messages_visible(statistic="Maximum", period=Duration.minutes(1)),
-            "running": cloudwatch.Metric(
-                namespace="ECS/ContainerInsights",
-                metric_name="RunningTaskCount",
-                dimensions_map={"ClusterName": self.service.cluster.cluster_name, "ServiceName": self.service.service_name},
-                statistic="Average",
-                period=Duration.minutes(1),
-            ),
+            "running": insights_metric(self.service, "RunningTaskCount"),
         }
 
     def metric_backlog_per_task(self) -> cloudwatch.MathExpression:

@@ -48,6 +48,8 @@ SOURCE_ARNS: Mapping[str, Callable[[Stack], str]] = {
     "delivery.logs.amazonaws.com": lambda stack: stack.format_arn(service="logs", resource="*"),
     # CodeBuild assumes its projects' service roles; AWS documents the project as aws:SourceArn.
     "codebuild.amazonaws.com": _arn("codebuild", "project"),
+    # AWS Config assumes the recorder's role; AWS documents its source as arn:aws:config:<region>:<account>:*.
+    "config.amazonaws.com": lambda stack: stack.format_arn(service="config", resource="*"),
 }
 """Service principal -> the ARN pattern of the sources that may use it: this account's, in this region."""
 
@@ -60,6 +62,8 @@ NO_SOURCE_CONDITION: Mapping[str, str] = {
     "ecr.amazonaws.com": "AWS documents the trust policy of the role ECR assumes for repository creation templates without "
     "conditions, and not that ECR passes aws:SourceAccount or aws:SourceArn: a condition could stop ECR from creating the "
     "pull-through cache repositories.",
+    "chatbot.amazonaws.com": "AWS documents the AWS Chatbot channel role's trust policy without conditions, and not that Chatbot "
+    "passes aws:SourceAccount or aws:SourceArn: a condition could stop the channel from reading the alarms.",
     "logs.<region>.amazonaws.com": "CloudWatch Logs is limited by the kms:EncryptionContext:aws:logs:arn condition, which AWS "
     "documents for customer-managed keys of log groups.",
     "logging.s3.amazonaws.com": "S3 server access logging: CDK writes aws:SourceAccount and aws:SourceArn (the source bucket) itself.",
@@ -67,6 +71,9 @@ NO_SOURCE_CONDITION: Mapping[str, str] = {
     "CodePipeline passes aws:SourceAccount or aws:SourceArn when it assumes the role: a condition could stop every pipeline run.",
     "codestar-notifications.amazonaws.com": "AWS documents aws:SourceAccount only (no aws:SourceArn) for notification rules "
     "publishing to a topic, and kms:ViaService for their use of the topic's key: those statements carry exactly these conditions.",
+    "cloudtrail.amazonaws.com": "AWS documents that the trust policy of the role CloudTrail assumes to deliver to CloudWatch Logs "
+    "does not support aws:SourceArn or aws:SourceAccount; the trail's bucket and key statements carry them (the trail's ARN), "
+    "written by Governance itself.",
 }
 """Service principals that carry no aws:SourceAccount/aws:SourceArn, and why."""
 

@@ -31,6 +31,7 @@ from ecs_platform.constructs.metric_math_scaling import math_expression, track_m
 from ecs_platform.constructs.notification_topic import NotificationTopic, NotificationTopicProps
 from ecs_platform.constructs.scoped_role import ScopedRole, ScopedRoleProps
 from ecs_platform.constructs.security_groups import SecurityGroupProps, WebTaskSecurityGroup
+from ecs_platform.constructs.service_alarms import service_alarms
 from ecs_platform.constructs.source_conditions import service_principal
 from ecs_platform.limits import (
     CATCH_ALL_PRIORITY,
@@ -500,39 +501,7 @@ class WebService(TaskAccessors, Construct):
 
     def _alarm(self, topic: sns.ITopic) -> None:
         """OBS-2: alarms on the document's metrics, to ``topic``; task counts come from Container Insights."""
-
-        def insights(metric_name: str) -> cloudwatch.Metric:
-            return cloudwatch.Metric(
-                namespace="ECS/ContainerInsights",
-                metric_name=metric_name,
-                dimensions_map={"ClusterName": self.service.cluster.cluster_name, "ServiceName": self.service.service_name},
-                statistic="Average",
-                period=Duration.minutes(1),
-            )
-
-        above, below = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD, cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD
-        low = self.scaling_min
-        five_minutes = Duration.minutes(5)
-        for construct_id, metric, operator, threshold, periods, description in (
-            ("CpuHigh", self.service.metric_cpu_utilization(period=five_minutes), above, 80, 3, "CPU above 80 % for 15 minutes"),
-            ("MemoryHigh", self.service.metric_memory_utilization(period=five_minutes), above, 80, 3, "memory above 80 % for 15 minutes"),
-            ("RunningTasksLow", insights("RunningTaskCount"), below, low, 5, f"fewer than {low} running tasks for 5 minutes"),
-            ("PendingTasksStuck", insights("PendingTaskCount"), above, 0, 15, "tasks pending for 15 minutes"),
-        ):
-            alarm = cloudwatch.Alarm(
-                self,
-                construct_id,
-                metric=metric,
-                threshold=threshold,
-                evaluation_periods=periods,
-                comparison_operator=operator,
-                # No data about running tasks means none run.
-                treat_missing_data=cloudwatch.TreatMissingData.BREACHING
-                if construct_id == "RunningTasksLow"
-                else cloudwatch.TreatMissingData.NOT_BREACHING,
-                alarm_description=f"{self.node.path}: {description}",
-            )
-            self.alarms.append(alarm)
+        self.alarms += service_alarms(self, self.service, min_running=self.scaling_min)
         for alarm in (*self.alarms, *self.deployment_alarms):
             alarm.add_alarm_action(cloudwatch_actions.SnsAction(topic))
 

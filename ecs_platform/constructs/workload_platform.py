@@ -26,7 +26,7 @@ from ecs_platform.constructs.cluster import Cluster, ClusterProps
 from ecs_platform.constructs.encryption_key import EncryptionKey, EncryptionKeyProps
 from ecs_platform.constructs.errors import ConstructError
 from ecs_platform.constructs.log_buckets import LogBuckets, LogBucketsProps
-from ecs_platform.constructs.notification_topic import NotificationTopic, NotificationTopicProps
+from ecs_platform.constructs.notification_topic import NotificationTopic, NotificationTopicProps, Subscribers, subscribe
 from ecs_platform.constructs.security_groups import (
     InstanceSecurityGroup,
     SecurityGroupProps,
@@ -77,6 +77,8 @@ class WorkloadPlatformProps:
     """What deleting the stack does to the key and the log groups. Default: DESTROY."""
     permissions_boundary: iam.IManagedPolicy | None = None
     """Permissions boundary of every role the workloads create (``permissions_boundary``). Default: none."""
+    subscribers: Subscribers = Subscribers()
+    """Who hears of the alarms and the failed job runs (both topics). Default: nobody (the summary warns)."""
 
 
 class WorkloadPlatform(Construct):
@@ -178,6 +180,9 @@ class WorkloadPlatform(Construct):
             NotificationTopic(self, "Alarms", props=self._topic(props, f"{props.label} service alarms")) if props.alarm_topic else None
         )
         """Service alarms notify this topic (OBS-2)."""
+        topics = [t for t in (self.alarm_topic, self.job_failure_topic) if t is not None]
+        if topics and props.subscribers.anyone:
+            subscribe(self, topics, props.subscribers)
 
     @property
     def shared_values(self) -> list[str]:

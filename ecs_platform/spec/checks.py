@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 
 from ecs_platform import limits
+from ecs_platform.governance_catalog import CONFIG_RULES, GUARDDUTY_FARGATE_AGENT_ACCOUNTS
 from ecs_platform.integrations import INTEGRATIONS, check_resource, partition_of
 from ecs_platform.spec.models import (
     AlbSpec,
@@ -471,6 +472,37 @@ def images_are_complete(spec: Spec) -> Iterator[Issue]:
         yield "images.docker_hub_credentials", "credentials without docker-hub in pull_through_cache; allowed: add docker-hub, or drop them"
 
 
+def services_per_cluster(spec: Spec) -> Iterator[Issue]:
+    """LIM-3: at most 5,000 services in a cluster, queue workers counted (each is an ECS service)."""
+    total = len(spec.services) + len(spec.workers)
+    if total > limits.MAX_SERVICES_PER_CLUSTER:
+        yield (
+            "workers",
+            f"{len(spec.services):,} services and {len(spec.workers):,} workers are {total:,} ECS services; allowed: at most "
+            f"{limits.MAX_SERVICES_PER_CLUSTER:,} per cluster (LIM-3)",
+        )
+
+
+def governance(spec: Spec) -> Iterator[Issue]:
+    """SEC-7: the Config rules left out are rules of the platform's list; SEC-8: GuardDuty's Fargate agent has a known
+    repository in the region (the execution roles are granted exactly that one)."""
+    if spec.governance is None:
+        return
+    for i, rule in enumerate(spec.governance.excluded_config_rules):
+        if rule not in CONFIG_RULES:
+            yield (
+                f"governance.excluded_config_rules[{i}]",
+                f"{rule!r} is not one of the platform's Config rules; allowed: {', '.join(sorted(CONFIG_RULES))}",
+            )
+    region = spec.environment.region
+    if spec.governance.runtime_monitoring and region not in GUARDDUTY_FARGATE_AGENT_ACCOUNTS:
+        yield (
+            "governance.runtime_monitoring",
+            f"GuardDuty's Fargate agent repository of {region} is not known to ecs-platform; allowed: false here, or a region of "
+            f"{', '.join(sorted(GUARDDUTY_FARGATE_AGENT_ACCOUNTS))}",
+        )
+
+
 def capacity_providers(spec: Spec) -> Iterator[Issue]:
     """ARCH-3 / HA-4 / LIM-3: unique names, at most 5,000 instances in the cluster, GPU instances with the GPU AMI."""
     names = Counter(p.name for p in spec.capacity_providers)
@@ -750,6 +782,8 @@ CHECKS: tuple[Check, ...] = (
     images_are_complete,
     capacity_providers,
     workloads_fit_their_capacity,
+    services_per_cluster,
+    governance,
     service_connect_callers,
     callers_are_services,
     service_connect_tls,
@@ -776,9 +810,35 @@ def check_spec(spec: Spec, *, partial: bool = False) -> list[Issue]:
 
 
 def check_environments(specs: Sequence[Spec]) -> list[Issue]:
-    """What holds across the environments of one spec: delivery's approvals name environments and cover every
-    production one; a pipeline delivers to named accounts in its own region (a CDK Pipelines wave in another
-    region would need a support stack with a key granted on '*')."""
+    """What holds across the environments of one spec: governance once per account and region; delivery's approvals
+    name environments and cover every production one; a pipeline delivers to named accounts in its own region (a CDK
+    Pipelines wave in another region would need a support stack with a key granted on '*')."""
+    return [*_governance_once(specs), *_delivery(specs)]
+
+
+def _governance_once(specs: Sequence[Spec]) -> Iterator[Issue]:
+    """An account and region has one recorder, one detector and needs one trail: the environments there that ask for
+    governance ask for the same (all but runtime_monitoring, a setting of each environment's cluster)."""
+    first: dict[tuple[str | None, str], Spec] = {}
+    for i, spec in enumerate(specs):
+        if spec.governance is None:
+            continue
+        where = (spec.environment.account, spec.environment.region)
+        other = first.setdefault(where, spec)
+        assert other.governance is not None
+        mine, theirs = (g.model_dump(exclude={"runtime_monitoring"}) for g in (spec.governance, other.governance))
+        if mine != theirs:
+            differ = ", ".join(k for k in mine if mine[k] != theirs[k])
+            account = spec.environment.account or "the deploying account"
+            yield (
+                f"environments[{i}].overrides.governance",
+                f"governance asked twice for {account} in {spec.environment.region}: {spec.environment.name} and "
+                f"{other.environment.name} differ in {differ}; allowed: the same governance for every environment of an "
+                "account and region (it is built once there), or none in one of them",
+            )
+
+
+def _delivery(specs: Sequence[Spec]) -> list[Issue]:
     if not specs or specs[0].delivery is None:
         return []
     delivery = specs[0].delivery

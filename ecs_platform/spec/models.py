@@ -303,6 +303,89 @@ class CapacityProviderSpec(_Model):
         return self
 
 
+class SlackSpec(_Model):
+    """An AWS Chatbot Slack channel (the workspace authorized once in the Chatbot console)."""
+
+    workspace_id: Annotated[str, _pattern(r"T[A-Z0-9]{2,20}", "a Slack workspace ID such as T0123ABCD")] = Field(
+        description="The Slack workspace ID, such as T0123ABCD (the AWS Chatbot console shows it once the workspace is authorized)."
+    )
+    channel_id: Annotated[str, _pattern(r"[CG][A-Z0-9]{2,20}", "a Slack channel ID such as C0123ABCD")] = Field(
+        description="The channel ID, such as C0123ABCD (the last part of the channel's link)."
+    )
+
+
+class NotificationsSpec(_Model):
+    """Who hears of alarms and failed job runs: subscribed to the alarm topic and the job-failure topic (OBS-2)."""
+
+    email: list[Annotated[str, _pattern(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}", "an email address such as ops@example.com")]] = Field(
+        default_factory=list, description="Email addresses (each confirms the subscription). Default: none."
+    )
+    https: list[Annotated[str, _pattern(r"https://[^\s]{3,2000}", "an https:// URL")]] = Field(
+        default_factory=list, description="HTTPS endpoints (they confirm the subscription). Default: none."
+    )
+    sqs: list[Annotated[str, _pattern(r"arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:[\w-]{1,80}", "an SQS queue ARN")]] = Field(
+        default_factory=list, description="SQS queues (their policy must let the topics send). Default: none."
+    )
+    functions: list[Annotated[str, _pattern(r"arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[\w-]{1,64}", "a Lambda function ARN")]] = (
+        Field(default_factory=list, description="Lambda functions of the environment's account. Default: none.")
+    )
+    slack: SlackSpec | None = Field(default=None, description="An AWS Chatbot Slack channel. Default: none.")
+
+
+class GovernanceSpec(_Model):
+    """CloudTrail (SEC-6), AWS Config (SEC-7) and GuardDuty (SEC-8), built once for each account and region of the
+    environments that ask for it, in the shared stage (``<app>-governance``), deployed before the environments."""
+
+    retention_days: int = Field(default=365, ge=1, le=36500, description="Days the trail's and Config's log files are kept. Default: 365.")
+    archive_after_days: int | None = Field(
+        default=90,
+        ge=1,
+        description="Days after which log files move to S3 Glacier Instant Retrieval; null keeps them in S3 Standard. Default: 90.",
+    )
+    trail_to_cloudwatch_logs: bool = Field(
+        default=False,
+        description="Also deliver the trail's events to a CloudWatch Logs group (metric filters, Logs Insights; billed per GB). "
+        "Default: false.",
+    )
+    existing_trail: bool = Field(
+        default=False,
+        description="A multi-region trail records the account already (the organization's, or this spec's in another region): "
+        "create none. Default: false.",
+    )
+    existing_recorder: bool = Field(
+        default=False,
+        description="The region has an AWS Config recorder: create no recorder or delivery channel (the rules still). Default: false.",
+    )
+    existing_detector: bool = Field(
+        default=False, description="The region has a GuardDuty detector: create none (the findings rule still). Default: false."
+    )
+    excluded_config_rules: list[Annotated[str, _pattern(r"[A-Z0-9_]{3,128}", "a managed rule identifier such as ELB_LOGGING_ENABLED")]] = (
+        Field(default_factory=list, description="Managed Config rules of the platform's list not to create (one AWS lacks in the region).")
+    )
+    record_global_resource_types: bool = Field(
+        default=True,
+        description="Record IAM users, groups, roles and policies here: set false in every region but one. Default: true.",
+    )
+    finding_publishing_frequency: Literal["FIFTEEN_MINUTES", "ONE_HOUR", "SIX_HOURS"] = Field(
+        default="FIFTEEN_MINUTES", description="How often GuardDuty publishes updates of existing findings. Default: FIFTEEN_MINUTES."
+    )
+    runtime_monitoring: bool = Field(
+        default=True,
+        description="GuardDuty Runtime Monitoring of the tasks (its agent, a sidecar GuardDuty adds, on Fargate and on the "
+        "instances of EC2 capacity). An environment that opts out sets false in its overrides: its cluster is tagged "
+        "GuardDutyManaged=false. Default: true.",
+    )
+
+    @model_validator(mode="after")
+    def _archive_before_expiry(self) -> GovernanceSpec:
+        if self.archive_after_days is not None and self.archive_after_days >= self.retention_days:
+            raise ValueError(
+                f"archive_after_days {self.archive_after_days} is not before retention_days {self.retention_days}; "
+                f"allowed: 1..{self.retention_days - 1}, or null"
+            )
+        return self
+
+
 class ImagesSpec(_Model):
     """The platform's own image repositories and the pull-through cache (shared by every environment)."""
 
@@ -786,6 +869,14 @@ class Spec(_Model):
         default_factory=list, description="EC2 capacity next to Fargate (ARCH-2): asg or managed_instances providers. Default: none."
     )
     images: ImagesSpec = Field(default_factory=ImagesSpec, description="Image repositories and pull-through cache. Default: none.")
+    notifications: NotificationsSpec = Field(
+        default_factory=NotificationsSpec,
+        description="Who hears of alarms and failed job runs (OBS-2). Default: nobody (the summary warns).",
+    )
+    governance: GovernanceSpec | None = Field(
+        default=None,
+        description="CloudTrail, AWS Config and GuardDuty, once per account and region (SEC-6, SEC-7, SEC-8). Default: off.",
+    )
     delivery: DeliverySpec | None = Field(
         default=None, description="The delivery pipeline and GitHub Actions role (ARCH-6). Default: none."
     )

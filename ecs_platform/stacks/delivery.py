@@ -6,6 +6,8 @@
   account holds one of each (a repository name, a cache prefix and the GitHub OIDC provider are
   unique in it), so these cannot live in the environments' stacks when two environments share
   an account. Deployed before the environments (``make deploy`` and the pipeline's first wave).
+  Beside it, where environments ask for ``governance:``, ``<app>-governance``: CloudTrail, AWS Config and
+  GuardDuty of that account and region (SEC-6, SEC-7, SEC-8), once, however many environments live there.
 - ``PipelineStack`` (``<app>-pipeline``): the self-mutating pipeline that tests, synthesizes and
   delivers the shared stage and then each environment, in the spec's order.
 """
@@ -13,6 +15,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from aws_cdk import CfnOutput, Environment, Stack, Stage, Tags
@@ -24,9 +27,15 @@ from ecs_platform.constructs import (
     EncryptionKey,
     EncryptionKeyProps,
     GithubDeployRole,
+    Governance,
+    GovernanceProps,
     ImageRepository,
+    NotificationTopic,
+    NotificationTopicProps,
     PullThroughCache,
     SmokeCheck,
+    Subscribers,
+    subscribe,
 )
 from ecs_platform.stacks.stage import PlatformStage
 from ecs_platform.stacks.translate import DeliveryTranslation, Location
@@ -56,8 +65,27 @@ class SharedStack(Stack):
             CfnOutput(self, "GithubDeployRoleArn", value=self.github_role.role_arn, description="role-to-assume of the GitHub workflows")
 
 
+class GovernanceStack(Stack):
+    """:class:`Governance` of one account and region, and the topic its high-severity GuardDuty findings reach."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, props: GovernanceProps, subscribers: Subscribers, **kwargs: Any) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        key = EncryptionKey(self, "FindingsKey", props=EncryptionKeyProps(description=f"{self.stack_name}: findings", for_log_groups=False))
+        self.findings_topic = NotificationTopic(
+            self, "Findings", props=NotificationTopicProps(key=key, display_name=f"{self.stack_name} security findings")
+        )
+        """Where GuardDuty findings of high severity go (SEC-8); the spec's notifications are subscribed."""
+        self.governance = Governance(self, "Governance", props=replace(props, alarm_topic=self.findings_topic))
+        if subscribers.anyone:
+            subscribe(self, [self.findings_topic], subscribers)
+        CfnOutput(self, "FindingsTopic", value=self.findings_topic.topic_arn, description="high-severity GuardDuty findings (SEC-8)")
+        if self.governance.bucket is not None:
+            CfnOutput(self, "LogsBucket", value=self.governance.bucket.bucket_name, description="CloudTrail and AWS Config log files")
+
+
 class SharedStage(Stage):
-    """The stacks of :class:`SharedStack`, one per account and region that needs one."""
+    """The stacks of :class:`SharedStack`, one per account and region that needs one, and of :class:`GovernanceStack`,
+    one per account and region whose environments ask for governance."""
 
     def __init__(self, scope: Construct, construct_id: str, *, translation: DeliveryTranslation, locations: Sequence[Location]) -> None:
         super().__init__(scope, construct_id)
@@ -73,6 +101,22 @@ class SharedStage(Stage):
                 description=f"{translation.app}: image repositories, pull-through cache, deploy role",
             )
             for account, region in locations
+            if (account, region) in translation.locations
+        ]
+        self.governance_stacks = [
+            GovernanceStack(
+                self,
+                f"Governance-{account or 'Account'}-{region}",
+                props=translation.governance((account, region)),
+                subscribers=translation.governance_subscribers((account, region)),
+                env=Environment(account=account, region=region),
+                stack_name=f"{translation.app}-governance",
+                tags={"App": translation.app, "Environment": SHARED},
+                description=f"{translation.app}: CloudTrail, AWS Config, GuardDuty (SEC-6, SEC-7, SEC-8)",
+                termination_protection=True,
+            )
+            for account, region in locations
+            if (account, region) in translation.governed
         ]
         Tags.of(self).add("App", translation.app)
         Tags.of(self).add("Environment", SHARED)
@@ -115,7 +159,7 @@ def add_delivery(
     one and ``pipeline``)."""
     added: list[Stage | Stack] = []
     needed = {(stage.account, stage.region) for stage in stages} | {translation.images}
-    locations = [location for location in translation.locations if location in needed]
+    locations = [location for location in dict.fromkeys([*translation.locations, *translation.governed]) if location in needed]
     shared = SharedStage(scope, SHARED, translation=translation, locations=locations) if locations else None
     if shared is not None:
         added.append(shared)

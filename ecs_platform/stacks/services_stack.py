@@ -12,8 +12,20 @@ from typing import Any
 from aws_cdk import CfnOutput, Stack, Tags
 from constructs import Construct
 
-from ecs_platform.constructs import LoadBalancer, LoadBalancerProps, Network, SmokeCheck, TaskAccessors, WebService, WorkloadPlatform
-from ecs_platform.outputs import output_prefix
+from ecs_platform.constructs import (
+    BatchJob,
+    LoadBalancer,
+    LoadBalancerProps,
+    Network,
+    PlatformDashboard,
+    PlatformDashboardProps,
+    QueueWorker,
+    SmokeCheck,
+    TaskAccessors,
+    WebService,
+    WorkloadPlatform,
+)
+from ecs_platform.outputs import DASHBOARD_URL, SERVICE_NAME, output_prefix
 from ecs_platform.stacks.identity import keep_beside_parent
 from ecs_platform.stacks.translate import Translation
 
@@ -66,7 +78,7 @@ def add_service(
         output(scope, f"{prefix}Url", service.url, f"{name}: its URL on the load balancer")
     if service.connect_endpoint is not None:
         output(scope, f"{prefix}ConnectEndpoint", service.connect_endpoint, f"{name}: its name for the other services (ARCH-7)")
-    output(scope, f"{prefix}ServiceName", service.service.service_name, f"{name}: ECS service (CLI-8)")
+    output(scope, f"{prefix}{SERVICE_NAME}", service.service.service_name, f"{name}: ECS service (CLI-8)")
     output(scope, f"{prefix}TaskDefinition", service.task_definition.task_definition_arn, f"{name}: task definition (CLI-8)")
     path = translation.smoke_check_path(name)
     if path is not None and service.origin is not None:
@@ -88,6 +100,10 @@ class ServiceHost(Stack):
         super().__init__(scope, construct_id, **kwargs)
         self.services: dict[str, WebService] = {}
         """The services built here, by name."""
+        self.workers: dict[str, QueueWorker] = {}
+        """The queue workers built here, by name."""
+        self.jobs: dict[str, BatchJob] = {}
+        """The jobs built here, by name."""
         self.smoke_checks: list[SmokeCheck] = []
         """What the delivery pipeline checks of these services once their environment is deployed."""
 
@@ -103,6 +119,25 @@ class ServiceHost(Stack):
         )
         self.services[name] = service
         return service
+
+    def add_dashboard(self, dashboard_name: str, *, cluster_row: bool, ec2_capacity: bool = False) -> PlatformDashboard:
+        """The dashboard of what this stack holds (OBS-2), once its workloads are built; its URL is the
+        output ``DashboardUrl``."""
+        dashboard = PlatformDashboard(
+            self,
+            "Dashboard",
+            props=PlatformDashboardProps(
+                cluster=self.platform.cluster,
+                dashboard_name=dashboard_name,
+                cluster_row=cluster_row,
+                ec2_capacity=ec2_capacity,
+                services=self.services,
+                workers=self.workers,
+                jobs=self.jobs,
+            ),
+        )
+        output(self, DASHBOARD_URL, dashboard.url, "CloudWatch dashboard (OBS-2)")
+        return dashboard
 
 
 class ServicesStack(ServiceHost):

@@ -96,6 +96,11 @@ class PlatformStage(Stage):
             for name in names:
                 stack.add_service(name)
             self.service_stacks.append(stack)
+        # A dashboard per stack that holds workloads (an earlier stack cannot read a later one's
+        # resources): the environment's, with the cluster, in the workload stack.
+        self.workload_stack.add_dashboard(t.name_prefix, cluster_row=True, ec2_capacity=self.workload_stack.ec2_capacity)
+        for stack in self.service_stacks:
+            stack.add_dashboard(stack.stack_name, cluster_row=False)
         for each in self.stacks:
             each.node.add_validation(_ResourceLimit(each))
             if t.permissions_boundary:

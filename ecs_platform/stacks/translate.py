@@ -35,6 +35,7 @@ from ecs_platform.constructs import (
     DeliveryTarget,
     DeploymentProps,
     GithubDeployRoleProps,
+    GovernanceProps,
     HealthCheckProps,
     ImageRepositoryProps,
     InstanceRequirements,
@@ -51,10 +52,12 @@ from ecs_platform.constructs import (
     ServiceConnectProps,
     ServiceConnectTlsProps,
     ServiceScalingProps,
+    Subscribers,
     TaskRole,
     WebServiceProps,
     WorkloadPlatform,
     WorkloadPlatformProps,
+    grant_guardduty_agent_pull,
 )
 from ecs_platform.constructs.image_repository import cached_image, grant_pull_through
 from ecs_platform.integrations import INTEGRATIONS, KINDS, parse_secret_value_from
@@ -68,6 +71,7 @@ from ecs_platform.spec.models import (
     GithubOidcSpec,
     Image,
     JobSpec,
+    NotificationsSpec,
     RepositoryImageSpec,
     SecretRef,
     ServiceSpec,
@@ -179,14 +183,18 @@ class Translation:
             if spec.service_connect
             else [],
             service_connect_tls=self._service_connect_tls(scope),
-            alarm_topic=bool(spec.services),
+            alarm_topic=bool(spec.services or spec.workers),
             job_failure_topic=bool(spec.jobs),
             load_balancer_logs=bool(spec.services),
             load_balancer_log_retention=Duration.days(spec.logs.retention_days),
             log_retention=self.log_retention,
             removal_policy=self.removal_policy,
             permissions_boundary=boundary,
+            subscribers=self._subscribers(),
         )
+
+    def _subscribers(self) -> Subscribers:
+        return subscribers([self.spec.notifications])
 
     def _service_connect_tls(self, scope: Construct) -> ServiceConnectTlsProps | None:
         tls = self.spec.service_connect.tls if self.spec.service_connect else None
@@ -416,6 +424,7 @@ class Translation:
             earlier_queue_keys=[platform.key],
             service_name=spec.name,
             capacity_provider_strategies=self._strategies(spec.capacity),
+            alarm_topic=platform.alarm_topic,
             min_capacity=spec.min_count,
             max_capacity=spec.max_count,
             **_given(
@@ -490,15 +499,28 @@ class Translation:
 
     def grant_image_pulls(self, scope: Construct, name: str, role: iam.IGrantable) -> None:
         """Pulling through the cache: the pull actions, and for an image's first pull ``ecr:BatchImportUpstreamImage``
-        and ``ecr:CreateRepository``, under the cache's prefixes (the images' other grants come with them)."""
+        and ``ecr:CreateRepository``, under the cache's prefixes (the images' other grants come with them); on Fargate
+        under GuardDuty Runtime Monitoring, GuardDuty's agent (SEC-8)."""
         upstreams = self.spec.images.pull_through_cache
         workload = self._services.get(name) or self._jobs.get(name) or self._workers.get(name)
+        if self.runtime_monitoring and workload is not None and compute_of(self.spec, workload) == "FARGATE":
+            grant_guardduty_agent_pull(role, scope)
         if (
             upstreams
             and workload is not None
             and any(isinstance(c.image, str) and cached_image(c.image, "r", upstreams) for c in workload.containers)
         ):
             grant_pull_through(role, scope, upstreams)
+
+    @property
+    def runtime_monitoring(self) -> bool:
+        """GuardDuty Runtime Monitoring watches this environment's tasks (SEC-8): its governance asks for it."""
+        return self.spec.governance is not None and self.spec.governance.runtime_monitoring
+
+    @property
+    def runtime_monitoring_opt_out(self) -> bool:
+        """The environment's cluster (and EC2 instances) carry GuardDuty's opt-out tag: its governance says so."""
+        return self.spec.governance is not None and not self.spec.governance.runtime_monitoring
 
     def smoke_check_path(self, service: str) -> str | None:
         """The path the delivery pipeline asks of ``service`` once its environment is deployed (its health check's),
@@ -747,6 +769,42 @@ class DeliveryTranslation:
             stack_name_prefix=f"{self.app}-",
         )
 
+    # --- governance (SEC-6, SEC-7, SEC-8) ----------------------------------------------------------
+
+    @property
+    def governed(self) -> list[Location]:
+        """The accounts and regions of the environments that ask for governance, in the spec's order (each once:
+        the spec's checks refuse two different governance settings for one)."""
+        return list(dict.fromkeys(_location(s) for s in self.specs if s.governance is not None))
+
+    def _governed_specs(self, location: Location) -> list[Spec]:
+        return [s for s in self.specs if s.governance is not None and _location(s) == location]
+
+    def governance(self, location: Location) -> GovernanceProps:
+        """The governance of ``location``: as its environments ask (the same for all of them); GuardDuty manages its
+        agent on EC2 instances only where an environment has an Auto Scaling group's capacity."""
+        specs = self._governed_specs(location)
+        governance = specs[0].governance
+        assert governance is not None
+        return GovernanceProps(
+            retention_days=governance.retention_days,
+            transition_after_days=governance.archive_after_days,
+            trail_name=f"{self.app}-trail",
+            cloud_watch_logs=governance.trail_to_cloudwatch_logs,
+            record_global_resource_types=governance.record_global_resource_types,
+            excluded_config_rules=governance.excluded_config_rules,
+            finding_publishing_frequency=governance.finding_publishing_frequency,
+            ec2_agent_management=any(p.type == "asg" for s in specs for p in s.capacity_providers),
+            existing_trail=governance.existing_trail,
+            existing_recorder=governance.existing_recorder,
+            existing_detector=governance.existing_detector,
+            permissions_boundary=None,
+        )
+
+    def governance_subscribers(self, location: Location) -> Subscribers:
+        """Who hears of high-severity GuardDuty findings there: everyone the environments there notify."""
+        return subscribers([s.notifications for s in self._governed_specs(location)])
+
     @property
     def pipeline_location(self) -> Location | None:
         """Where the pipeline lives, if the spec has one."""
@@ -783,3 +841,20 @@ class DeliveryTranslation:
             for w in (*s.services, *s.jobs, *s.workers)
             for c in w.containers
         )
+
+
+def _location(spec: Spec) -> Location:
+    return spec.environment.account, spec.environment.region
+
+
+def subscribers(notifications: Sequence[NotificationsSpec]) -> Subscribers:
+    """Everyone ``notifications`` name, each once (the first Slack channel: AWS Chatbot posts a topic to one)."""
+    slack = next((n.slack for n in notifications if n.slack is not None), None)
+    return Subscribers(
+        emails=list(dict.fromkeys(e for n in notifications for e in n.email)),
+        https_urls=list(dict.fromkeys(u for n in notifications for u in n.https)),
+        queue_arns=list(dict.fromkeys(q for n in notifications for q in n.sqs)),
+        function_arns=list(dict.fromkeys(f for n in notifications for f in n.functions)),
+        slack_workspace_id=slack.workspace_id if slack else None,
+        slack_channel_id=slack.channel_id if slack else None,
+    )

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from aws_cdk import Tags
 from constructs import Construct
 
 from ecs_platform.constructs import (
+    GUARDDUTY_OPT_OUT_TAG,
     AsgCapacity,
     BatchJob,
     ClusterReservationAlarms,
@@ -18,7 +20,7 @@ from ecs_platform.constructs import (
     QueueWorker,
     WorkloadPlatform,
 )
-from ecs_platform.outputs import RUN_TASK_PARAMETERS, output_prefix
+from ecs_platform.outputs import CLUSTER_NAME, QUEUE_URL, RUN_TASK_PARAMETERS, SERVICE_NAME, output_prefix
 from ecs_platform.stacks.services_stack import ServiceHost, adopt, output
 from ecs_platform.stacks.services_stack import load_balancer as build_load_balancer
 from ecs_platform.stacks.translate import Translation
@@ -35,7 +37,7 @@ class WorkloadStack(ServiceHost):
         # ``Default``: CDK leaves this ID out of logical IDs, so the platform's resources keep
         # the IDs they had as direct children of the stack.
         self.platform = WorkloadPlatform(self, "Default", props=translation.platform(self, network))
-        output(self, "ClusterName", self.platform.cluster.cluster_name, "ECS cluster (CLI-8)")
+        output(self, CLUSTER_NAME, self.platform.cluster.cluster_name, "ECS cluster (CLI-8)")
         if self.platform.alarm_topic is not None:
             output(self, "AlarmTopic", self.platform.alarm_topic.topic_arn, "Subscribe to hear of service alarms (OBS-2)")
         if self.platform.job_failure_topic is not None:
@@ -50,7 +52,13 @@ class WorkloadStack(ServiceHost):
                 self.capacity[name] = ManagedInstancesCapacity(
                     scope, "ManagedInstances", props=translation.managed_instances(scope, name, network, self.platform)
                 )
-        if any(isinstance(c, AsgCapacity) for c in self.capacity.values()):
+        if translation.runtime_monitoring_opt_out:
+            # GuardDuty reads its opt-out from the cluster (Fargate tasks) and the instances (EC2 capacity) only.
+            for each in (self.platform.cluster, *(c for c in self.capacity.values() if isinstance(c, AsgCapacity))):
+                Tags.of(each).add(*GUARDDUTY_OPT_OUT_TAG)
+        self.ec2_capacity = any(isinstance(c, AsgCapacity) for c in self.capacity.values())
+        """The cluster has instances of an Auto Scaling group, so CPUReservation and MemoryReservation exist."""
+        if self.ec2_capacity:
             ClusterReservationAlarms(
                 self,
                 "ReservationAlarms",
@@ -85,6 +93,6 @@ class WorkloadStack(ServiceHost):
         scope = Construct(self, f"Worker-{name}")
         worker = QueueWorker(scope, "QueueWorker", props=self.translation.queue_worker(scope, name, self.network, self.platform))
         prefix = adopt(scope, name, worker, self.translation, self.platform)
-        output(scope, f"{prefix}QueueUrl", worker.queue.queue_url, f"{name}: the queue it consumes")
-        output(scope, f"{prefix}ServiceName", worker.service.service_name, f"{name}: ECS service (CLI-8)")
+        output(scope, f"{prefix}{QUEUE_URL}", worker.queue.queue_url, f"{name}: the queue it consumes")
+        output(scope, f"{prefix}{SERVICE_NAME}", worker.service.service_name, f"{name}: ECS service (CLI-8)")
         return worker

@@ -265,7 +265,8 @@ EDITS: dict[str, tuple[str, Callable[[Spec], None], Expected]] = {
         Expected(touches=("Default/ExecKey", "Default/ExecLogs", "Service-orders"), first=("staging/Services2",)),
     ),
     "remove one job of several": ("batch", _remove_job("nightly-export"), Expected(touches=("Job-nightly-export",))),
-    "remove the only worker": ("batch", _remove_workers, Expected(touches=("Worker-thumbnailer",))),
+    # Jobs notify their failure topic: with no service or worker left, nothing uses the platform's alarm topic.
+    "remove the only worker": ("batch", _remove_workers, Expected(touches=("Worker-thumbnailer", "Default/Alarms"))),
     "add a job first (production)": ("production", _add_job_first, Expected(touches=("Job-audit",))),
     "reorder the jobs (production)": ("production", lambda d: d["jobs"].reverse(), Expected()),
     "remove ECS Exec from the only service": (

@@ -27,6 +27,8 @@ UPGRADE = Expected(
         "Default/ExecKey",
         # Service Connect by declaration: a caller group per service that calls others (added).
         "Default/ServiceConnectCallers",
+        # Workers have alarms (OBS-2): the platform's alarm topic exists wherever a service or a worker does (added).
+        "Default/Alarms",
     ),
     replaces={
         r"[\w-]+/\w+TaskLogs[0-9A-F]{8}": "log group names carry app, environment and workload (/ecs/<app>/<env>/<workload>), "

@@ -66,8 +66,8 @@ def test_both_stacks_deploy_and_the_imports_resolve(emulator: Emulator, outputs:
         stack_exports = {k: v for k, v in outputs[stack].items() if k.startswith("ExportsOutput")}
         assert stack_exports and {f"{stack}:{k}": v for k, v in stack_exports.items()}.items() <= exports.items()
     assert {k for k in outputs["my-app-dev-workloads"] if not k.startswith("ExportsOutput")} == {
-        "AlarmTopic", "ClusterName", "JobFailuresTopic", "MyServiceUrl", "MyServiceServiceName", "MyServiceTaskDefinition",
-        "NightlyReportRunTaskCommand", "NightlyReportRunTaskParameters", "NightlyReportTaskDefinition",
+        "AlarmTopic", "ClusterName", "DashboardUrl", "JobFailuresTopic", "MyServiceUrl", "MyServiceServiceName",
+        "MyServiceTaskDefinition", "NightlyReportRunTaskCommand", "NightlyReportRunTaskParameters", "NightlyReportTaskDefinition",
     }  # fmt: skip
 
 

@@ -137,7 +137,7 @@ def test_use2_arch7_outputs_name_every_service(services: Synthesized, workloads:
         port = next(c.port for c in spec.containers if c.port is not None)
         assert workloads[f"{prefix}ConnectEndpoint"] == f"http://{spec.connect.name or name}:{port}"
     assert workloads["OrdersConnectEndpoint"] == "http://orders:8080"
-    url_services = {k.removesuffix("Url") for k in workloads if k.endswith("Url")} - {"EdgeLoadBalancer"}
+    url_services = {k.removesuffix("Url") for k in workloads if k.endswith("Url")} - {"EdgeLoadBalancer", "Dashboard"}
     assert url_services == {n.capitalize() for n in _shared_alb_services(services)} == {"Storefront", "Api", "Search"}
 
 

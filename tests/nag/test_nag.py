@@ -18,7 +18,7 @@ from ecs_platform.spec import load_spec
 from tests.conftest import SPECS, Synthesized, synthesize
 from tests.helpers import nag_findings
 
-EXAMPLES = ("default", "production", "access", "batch", "web", "services", "ec2")
+EXAMPLES = ("default", "production", "access", "batch", "web", "services", "ec2", "operations")
 
 Finding = tuple[str, str]  # (rule ID, construct path)
 
@@ -115,7 +115,7 @@ def test_every_acknowledgement_carries_a_reason(name: str, synth: Callable[[str]
     """Each acknowledgement is recorded on its construct with a reason a reviewer can judge."""
     acknowledged = {
         rule: reason
-        for construct in synth(name).stage.node.find_all()
+        for construct in synth(name).stage.node.root.node.find_all()  # every stage: the shared one's too
         for entry in construct.node.metadata
         if entry.type == Validations.ACKNOWLEDGED_RULES_METADATA_KEY
         for rule, reason in entry.data.items()
@@ -182,4 +182,24 @@ PINNED["ec2"] = {
     ),
     "HIPAA.Security-EC2IMDSv2Enabled",
     "NIST.800.53.R5-EC2IMDSv2Enabled",
+}
+
+
+#: Operations: the web example's findings, the Slack channel's read of the alarms, and the governance stack's
+#: documented exceptions (AWS_ConfigRole, the prefixes Config and CloudTrail name their files under, replication).
+PINNED["operations"] = {
+    *PINNED["web"],
+    # HTTP only (no domain in the example), as the default spec.
+    *(f"{p}-ALBHttpToHttpsRedirection" for p in ("NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321")),
+    # The job's schedule and its tasks' tags; the registry login for GuardDuty's agent (ecr:GetAuthorizationToken).
+    "AwsSolutions-SQS3",
+    "AwsSolutions-IAM5[Resource::arn:aws:ecs:ap-northeast-1:111122223333:task/<ClusterC2E21B66>/*]",
+    "AwsSolutions-IAM5[Resource::*]",
+    # AWS Chatbot describes the alarms its messages are about.
+    "AwsSolutions-IAM5[Resource::arn:aws:cloudwatch:ap-northeast-1:111122223333:alarm:*]",
+    # AWS Config: its documented role policy, and the files it names under its prefix.
+    "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWS_ConfigRole]",
+    "AwsSolutions-IAM5[Resource::<GovernanceLogsDCF0B7AA.Arn>/config/AWSLogs/111122223333/*]",
+    # The trail's events go to S3 only unless trail_to_cloudwatch_logs (a second bill per GB).
+    *(f"{p}-CloudTrailCloudWatchLogsEnabled" for p in ("NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321")),
 }

@@ -19,6 +19,8 @@ import pytest
 import yaml
 
 from ecs_platform.spec import SpecError, load_spec, parse_spec
+from ecs_platform.spec.checks import services_per_cluster
+from ecs_platform.spec.models import Spec
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SPEC = ROOT / "specs" / "default.yaml"
@@ -109,7 +111,7 @@ CASES: dict[str, Bad] = {
         "clusters",
         r"unknown key",
         r"allowed keys: app, environment, network, cluster, logs, load_balancers, service_connect, services, jobs, workers, "
-        r"capacity_providers, images, delivery, tags, permissions_boundary$",
+        r"capacity_providers, images, notifications, governance, delivery, tags, permissions_boundary$",
     ),
     "unknown_nested_key_cpuu": Bad(_set(service, cpuu=256), "services[0].cpuu", r"unknown key", r"allowed keys: .*\bcpu\b.*\bmemory\b"),
     # A missing key has no value; the message says only that it is required (see the report).
@@ -549,3 +551,13 @@ def test_fails_when_the_domain_is(domain: dict[str, str], https: bool, certifica
     }
     with pytest.raises(SpecError, match=pattern):
         parse_spec(data)
+
+
+def test_lim3_workers_count_among_the_5000_services_of_a_cluster() -> None:
+    """LIM-3: a queue worker is an ECS service too: 4,999 services and 2 workers pass 5,000."""
+    data = yaml.safe_load((ROOT / "specs" / "batch.yaml").read_text(encoding="utf-8"))
+    spec = Spec.model_validate(data)
+    many = spec.model_copy(update={"services": [object()] * 4999, "workers": [spec.workers[0]] * 2})
+    assert list(services_per_cluster(many)) == [
+        ("workers", "4,999 services and 2 workers are 5,001 ECS services; allowed: at most 5,000 per cluster (LIM-3)")
+    ]

@@ -109,6 +109,7 @@ def test_cli8_outputs_name_cluster_services_and_task_definitions(default: Synthe
     assert {k for k in default.workloads_json["Outputs"] if not k.startswith("ExportsOutput")} == {
         "AlarmTopic",
         "ClusterName",
+        "DashboardUrl",
         "JobFailuresTopic",
         "MyServiceUrl",
         "MyServiceServiceName",
