@@ -31,8 +31,12 @@ NODE_STAMP := node_modules/.installed
 CHECKOV_VENV := .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 PIP := $(VENV)/bin/python -m pip install --quiet --disable-pip-version-check
+# The Mermaid CLI, for `make diagram FORMAT=svg|png` only (without Puppeteer's browser download: it uses the
+# system's Chromium, Debian's `chromium` package).
+MERMAID_CLI := @mermaid-js/mermaid-cli@12.2.0
+MERMAID_STAMP := .mermaid/.installed
 
-.PHONY: help setup synth test test-fast lint diff deploy deploy-pipeline schema clean access-report run-task bench
+.PHONY: help setup synth test test-fast lint diff deploy deploy-pipeline schema clean access-report run-task cost diagram status bench
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -62,7 +66,7 @@ synth: setup ## synthesize SPEC=specs/... (default: specs/default.yaml) [ENV=nam
 	rm -rf .cdk.out.next
 	$(CDK) synth --quiet --output .cdk.out.next $(CONTEXT) $(STACKS) || { rm -rf .cdk.out.next; exit 1; }
 	rm -rf cdk.out && mv .cdk.out.next cdk.out
-	@python -m ecs_platform.summary cdk.out
+	@python -m ecs_platform.summary cdk.out --spec $(SPEC)
 
 test: setup $(DEV_STAMP) ## run the whole test suite (both cores; deploys into a local emulator)
 	python -m pytest -n $(WORKERS) --dist loadfile
@@ -101,7 +105,7 @@ schema: $(SYNTH_STAMP) ## regenerate specs/spec.schema.json from the models
 	python -m ecs_platform.spec.schema specs/spec.schema.json
 
 clean: ## remove cdk.out/ and caches
-	rm -rf cdk.out .cdk.out.next .pytest_cache .mypy_cache .ruff_cache build dist *.egg-info
+	rm -rf cdk.out .cdk.out.next .mermaid .pytest_cache .mypy_cache .ruff_cache build dist *.egg-info
 
 # make run-task JOB=nightly-report [COUNT=25] [WAIT=1] [TIMEOUT=600] [STACK=my-app-dev-workloads | SPEC=...] [REGION=...]
 # starts a deployed job with its stack's RunTask request (CLI-7, LIM-3); needs AWS credentials, not Node.
@@ -109,6 +113,22 @@ run-task: $(SYNTH_STAMP) ## start a deployed job: JOB=name [COUNT=N] [WAIT=1] (A
 	@test -n "$(JOB)" || { echo "usage: make run-task JOB=name [COUNT=N] [WAIT=1] [TIMEOUT=s] [STACK=name | SPEC=path] [REGION=r]" >&2; exit 2; }
 	python -m ecs_platform.cli run-task $(JOB) $(if $(COUNT),--count $(COUNT)) $(if $(WAIT),--wait) $(if $(TIMEOUT),--timeout $(TIMEOUT)) \
 	  $(if $(STACK),--stack $(STACK),--spec $(SPEC)) $(if $(REGION),--region $(REGION))
+
+$(MERMAID_STAMP): $(NODE_STAMP)
+	PUPPETEER_SKIP_DOWNLOAD=1 npm install --prefix .mermaid --no-audit --no-fund --loglevel=error $(MERMAID_CLI)
+	@touch $@
+
+# make cost [SPEC=...] [ENV=name] [JSON=1]: no AWS credentials, no Node; prices from ecs_platform/prices/<region>.json.
+cost: $(SYNTH_STAMP) ## the monthly cost of SPEC [ENV=name] per workload and in total, every assumption stated (COST-1) [JSON=1]
+	@python -m ecs_platform.cli cost --spec $(SPEC) $(if $(ENV),--env $(ENV)) $(if $(JSON),--json)
+
+# make diagram [SPEC=...] [ENV=name] [FORMAT=mermaid|svg|png] [OUTPUT=file]: Mermaid text by default (GitHub renders it).
+diagram: $(SYNTH_STAMP) $(if $(filter svg png,$(FORMAT)),$(MERMAID_STAMP)) ## SPEC's architecture as Mermaid [FORMAT=svg|png OUTPUT=file]
+	@PATH="$(CURDIR)/.mermaid/node_modules/.bin:$$PATH" python -m ecs_platform.cli diagram --spec $(SPEC) $(if $(ENV),--env $(ENV)) \
+	  $(if $(FORMAT),--format $(FORMAT)) $(if $(OUTPUT),--output $(OUTPUT))
+
+status: $(SYNTH_STAMP) ## what a deployed SPEC [ENV=name] is doing: rollouts, stopped tasks and why, alarms, job runs (AWS credentials)
+	@python -m ecs_platform.cli status --spec $(SPEC) $(if $(ENV),--env $(ENV)) $(if $(REGION),--region $(REGION))
 
 bench: setup $(DEV_STAMP) ## the benchmarks of bench/ (minutes; figures in bench/RESULTS.md)
 	python bench/synth_end_to_end.py

@@ -65,7 +65,7 @@ def report(outdir: Path) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    outdir = assembly_argument(argv, "Who may do what: per workload, role -> actions -> resources, from a synthesized assembly.")
+    outdir, _ = assembly_argument(argv, "Who may do what: per workload, role -> actions -> resources, from a synthesized assembly.")
     if outdir is None:
         return 1
     print(report(outdir))

@@ -1,6 +1,7 @@
-"""One-screen summary of a synthesized cloud assembly: stacks, resources, cdk-nag result.
+"""One-screen summary of a synthesized cloud assembly: stacks, resources, cdk-nag result, and with ``--spec`` the
+monthly cost estimate of each environment in one line (COST-1).
 
-python -m ecs_platform.summary [cdk.out]
+python -m ecs_platform.summary [cdk.out] [--spec PATH]
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ import argparse
 import json
 import sys
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -112,6 +114,18 @@ def _capacity(template: dict[str, Any]) -> list[str]:
 def notes(all_stacks: list[StackSummary]) -> list[str]:
     """What a reader of the summary should know: services on one task, and NAT gateways past the EIP quota."""
     lines = [f"EC2 capacity {line}" for stack in all_stacks for line in stack.capacity]
+    heard: Counter[str] = Counter()
+    alarms: Counter[str] = Counter()
+    for stack in all_stacks:
+        environment = stack.display_name.split("/", 1)[0]
+        alarms[environment] += stack.resources["AWS::CloudWatch::Alarm"]
+        heard[environment] += stack.resources["AWS::SNS::Subscription"] + stack.resources["AWS::Chatbot::SlackChannelConfiguration"]
+    for environment, count in alarms.items():
+        if count and not heard[environment]:
+            lines.append(
+                f"warning: {environment}: {count} alarms notify topics nobody subscribes to: add notifications: to the spec "
+                "(email, https, sqs, lambda, slack)"
+            )
     for stack in all_stacks:
         if stack.single_task_services:
             names = ", ".join(stack.single_task_services)
@@ -171,23 +185,49 @@ def render(outdir: Path) -> str:
     return "\n".join(lines)
 
 
-def assembly_argument(argv: list[str] | None, usage: str) -> Path | None:
+def cost_lines(spec_path: str, environments: Iterable[str]) -> list[str]:
+    """The monthly estimate of each of ``environments`` of the spec at ``spec_path``, a line each (COST-1)."""
+    from ecs_platform.cost import PriceError, estimate, one_line  # the spec's models: only when asked
+    from ecs_platform.spec import load_specs
+
+    wanted = set(environments)
+    lines = []
+    for spec in load_specs(spec_path):
+        if spec.environment.name not in wanted:
+            continue
+        try:
+            text = one_line(estimate(spec))
+        except PriceError as error:
+            text = f"not estimated: {error}"
+        lines.append(f"cost: {spec.environment.name}: {text} (make cost SPEC={spec_path} ENV={spec.environment.name}: each line)")
+    return lines
+
+
+def assembly_argument(argv: list[str] | None, usage: str, *, spec: bool = False) -> tuple[Path | None, str | None]:
     """The assembly directory named on the command line (default cdk.out), or None after saying why not
-    (``--help`` prints ``usage``)."""
+    (``--help`` prints ``usage``); with ``spec``, the ``--spec`` given too."""
     parser = argparse.ArgumentParser(description=usage)
     parser.add_argument("assembly", nargs="?", default="cdk.out", help="a cloud assembly directory (default: cdk.out)")
-    outdir = Path(parser.parse_args(sys.argv[1:] if argv is None else argv).assembly)
+    if spec:
+        parser.add_argument("--spec", metavar="PATH", help="the spec it was synthesized from: add each environment's monthly cost")
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    outdir = Path(args.assembly)
     if not (outdir / "manifest.json").exists():
         print(f"no cloud assembly in {outdir}/ (run make synth first)", file=sys.stderr)
-        return None
-    return outdir
+        return None, None
+    return outdir, getattr(args, "spec", None)
 
 
 def main(argv: list[str] | None = None) -> int:
-    outdir = assembly_argument(argv, "One-screen summary of a synthesized cloud assembly: stacks, resources, cdk-nag result.")
+    outdir, spec = assembly_argument(
+        argv, "One-screen summary of a synthesized cloud assembly: stacks, resources, cdk-nag result.", spec=True
+    )
     if outdir is None:
         return 1
     print(render(outdir))
+    if spec:
+        environments = {s.display_name.split("/")[0] for s in stacks(outdir) if "/" in s.display_name}
+        print("\n".join(cost_lines(spec, environments)))
     return 1 if any(p.findings for p in nag(outdir)) else 0
 
 

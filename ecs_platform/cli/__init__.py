@@ -2,6 +2,9 @@
 
 ecs-platform run-task JOB [--count N] [--wait] [--stack STACK | --spec PATH] [--region R] [--timeout SECONDS]
 ecs-platform preflight [ASSEMBLY] [--region R]
+ecs-platform cost [--spec PATH] [--env NAME] [--json] [--governance]
+ecs-platform status [--spec PATH] [--env NAME] [--region R] [--json]
+ecs-platform diagram [--spec PATH] [--env NAME] [--format mermaid|svg|png] [--output FILE]
 
 Nothing here imports CDK (or Node): the commands talk to AWS through boto3 only, and start
 fast. Each subcommand lives in its own module, imported only when it runs.
@@ -9,13 +12,27 @@ fast. Each subcommand lives in its own module, imported only when it runs.
 
 from __future__ import annotations
 
+import argparse
 import sys
 from collections.abc import Sequence
+
+#: The spec the commands read when given none (as ``make`` and app.py).
+DEFAULT_SPEC = "specs/default.yaml"
+
+
+def add_spec_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--spec PATH`` (default: :data:`DEFAULT_SPEC`) and ``--env NAME``, as the commands that read a spec take them."""
+    parser.add_argument("--spec", metavar="PATH", default=DEFAULT_SPEC, help=f"the spec (default: {DEFAULT_SPEC})")
+    parser.add_argument("--env", metavar="NAME", help="the environment, for a spec of several")
+
 
 #: subcommand -> (module, one-line description)
 COMMANDS: dict[str, tuple[str, str]] = {
     "run-task": ("ecs_platform.cli.run_task", "start a deployed batch job on demand, optionally wait for its exit codes"),
     "preflight": ("ecs_platform.cli.preflight", "compare a synthesized assembly with what is deployed: refuse what would fail or harm it"),
+    "cost": ("ecs_platform.cli.cost", "estimate what an environment of a spec costs a month, at its minimum and maximum scale"),
+    "status": ("ecs_platform.cli.status", "what a deployed environment is doing: deployments, stopped tasks and why, alarms, job runs"),
+    "diagram": ("ecs_platform.cli.diagram", "the spec's architecture as a Mermaid flowchart (or SVG/PNG where a renderer is installed)"),
 }
 
 

@@ -36,7 +36,7 @@ from typing import Any, Protocol, TextIO
 
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError  # type: ignore[import-untyped]
 
-from ecs_platform.limits import MAX_TASKS_PER_SERVICE, RUN_TASK_CALLS_PER_SECOND, RUN_TASK_MAX_COUNT_PER_CALL
+from ecs_platform.limits import MAX_TASKS_PER_SERVICE, MAX_TASKS_PROVISIONING, RUN_TASK_CALLS_PER_SECOND, RUN_TASK_MAX_COUNT_PER_CALL
 from ecs_platform.outputs import RUN_TASK_PARAMETERS, output_prefix
 
 #: The largest --count: LIM-3's 5,000 tasks (per service; one run is kept to the same scale).
@@ -224,6 +224,7 @@ def start_tasks(
     started = Started()
     sizes = batches(count)
     for number, size in enumerate(sizes, start=1):
+        _wait_for_room(ecs, request["cluster"], started.arns, size, sleep=sleep, err=err)
         # One client token per call: botocore's own retries of the same request start nothing twice.
         call = {"startedBy": STARTED_BY, **request, "count": size, "clientToken": uuid.uuid4().hex}
         try:
@@ -242,6 +243,29 @@ def start_tasks(
             started.failures.append(_failure_text(failure))
             print(f"failed to start: {_failure_text(failure)}", file=err)
     return started
+
+
+#: How often a run that has reached the PROVISIONING limit looks again.
+PROVISIONING_POLL_SECONDS = 5.0
+
+
+def _wait_for_room(ecs: EcsClient, cluster: str, arns: list[str], size: int, *, sleep: Sleep, err: TextIO) -> None:
+    """LIM-3: at most 500 tasks of a cluster may be PROVISIONING; before a call that could pass it, wait until
+    enough of this run's tasks have left PROVISIONING (the run's own tasks are the ones it can count)."""
+    if len(arns) + size <= MAX_TASKS_PROVISIONING:
+        return
+    told = False
+    while True:
+        provisioning = 0
+        for start in range(0, len(arns), 100):
+            tasks = ecs.describe_tasks(cluster=cluster, tasks=arns[start : start + 100]).get("tasks", [])
+            provisioning += sum(1 for t in tasks if t.get("lastStatus") == "PROVISIONING")
+        if provisioning + size <= MAX_TASKS_PROVISIONING:
+            return
+        if not told:
+            print(f"waiting: {provisioning} tasks are PROVISIONING (LIM-3: at most {MAX_TASKS_PROVISIONING} per cluster)", file=err)
+            told = True
+        sleep(PROVISIONING_POLL_SECONDS)
 
 
 # --- waiting for the tasks -----------------------------------------------------------------

@@ -176,6 +176,15 @@ def test_the_ecs_platform_command_of_the_wheel_runs(installed: Path, tmp_path: P
     assert "--help" in _run([str(installed / "ecs-platform-summary"), "--help"], env=env).stdout
 
 
+def test_the_cost_estimate_of_the_wheel_reads_its_price_files(installed: Path, tmp_path: Path) -> None:
+    """COST-1 for a library user: the price files ship in the wheel (package data), not only in the source tree."""
+    spec = tmp_path / "default.yaml"
+    shutil.copy(PROJECT_ROOT / "specs" / "default.yaml", spec)
+    out = _run([str(installed / "ecs-platform"), "cost", "--spec", str(spec)], env=_isolated_env(tmp_path, installed), cwd=tmp_path).stdout
+    assert "ecs_platform/prices/ap-northeast-1.json" in out
+    assert "Total" in out
+
+
 def test_an_undeclared_import_fails_in_the_installed_environment(installed: Path, tmp_path: Path) -> None:
     """The guard itself: a module the wheel does not declare (pytest, moto) cannot be imported."""
     result = subprocess.run(

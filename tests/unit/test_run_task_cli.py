@@ -6,6 +6,7 @@ model; no network, no emulator. Time is fake: ``FakeTime.sleep`` only advances t
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -428,7 +429,7 @@ def test_fails_when_run_task_is_called_with_a_count_out_of_range(aws: Aws, fake_
 
 def test_fails_when_the_command_is_unknown(capsys: pytest.CaptureFixture[str]) -> None:
     assert dispatch(["run"]) == 2
-    assert capsys.readouterr().err == "ecs-platform: error: unknown command 'run'; allowed: run-task, preflight\n"
+    assert capsys.readouterr().err == "ecs-platform: error: unknown command 'run'; allowed: run-task, preflight, cost, status, diagram\n"
 
 
 @pytest.mark.integration
@@ -445,3 +446,29 @@ def test_the_command_starts_without_cdk() -> None:
     result = subprocess.run([sys.executable, "-c", script], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60, check=True)
     assert result.stdout.startswith("usage: ecs-platform run-task ")
     assert result.stdout.splitlines()[-1] == "LOADED [] 0"
+
+
+class ProvisioningEcs:
+    """DescribeTasks of a run's tasks: PROVISIONING until ``after`` looks, then RUNNING."""
+
+    def __init__(self, after: int) -> None:
+        self.looks, self.after = 0, after
+
+    def describe_tasks(self, cluster: str, tasks: list[str]) -> dict[str, Any]:
+        self.looks += 1
+        status = "RUNNING" if self.looks > self.after else "PROVISIONING"
+        return {"tasks": [{"taskArn": arn, "lastStatus": status} for arn in tasks]}
+
+
+def test_lim3_a_run_waits_while_500_of_its_tasks_are_provisioning(fake_time: FakeTime) -> None:
+    """LIM-3: at most 500 tasks of a cluster PROVISIONING: with 495 started and still provisioning, the next call of
+    10 waits (polling every 5 s) until they have left PROVISIONING; below the limit nothing is asked."""
+    arns = [task_arn(n) for n in range(495)]
+    ecs = ProvisioningEcs(after=5)  # 495 tasks = 5 DescribeTasks calls of 100 per look
+    err = io.StringIO()
+    cli._wait_for_room(ecs, CLUSTER, arns, 10, sleep=fake_time.sleep, err=err)  # type: ignore[arg-type]
+    assert fake_time.sleeps == [cli.PROVISIONING_POLL_SECONDS] and ecs.looks == 10
+    assert "waiting: 495 tasks are PROVISIONING (LIM-3: at most 500 per cluster)" in err.getvalue()
+    quiet = ProvisioningEcs(after=0)
+    cli._wait_for_room(quiet, CLUSTER, arns[:490], 10, sleep=fake_time.sleep, err=err)  # type: ignore[arg-type]
+    assert quiet.looks == 0
