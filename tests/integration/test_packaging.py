@@ -3,7 +3,7 @@ environment, run the README's library example through the pinned CDK CLI with th
 packs, and run the ``ecs-platform`` command the wheel installs.
 
 The fresh environment borrows the project's pinned packages through a .pth file (no
-download), but a ``sitecustomize`` lets it import only the standard library and what the
+download), but a guard a .pth file loads at start-up lets it import only the standard library and what the
 wheel declares, transitively: a module the package uses without declaring it fails here as
 it would after ``pip install ecs-platform``. It never sees the source tree: everything runs
 from a temporary directory without AWS credentials.
@@ -30,7 +30,9 @@ pytestmark = pytest.mark.integration
 
 README = PROJECT_ROOT / "README.md"
 
-#: Installed as the venv's sitecustomize: only the stdlib and the declared dependency closure import.
+#: Installed in the venv as a module a .pth file imports at start-up (not as ``sitecustomize``: a system Python,
+#: Debian's for one, has a sitecustomize of its own that comes first): only the stdlib and the declared dependency
+#: closure import.
 DECLARED_ONLY = r'''
 import importlib.machinery
 import importlib.metadata as metadata
@@ -77,11 +79,12 @@ def _in_stdlib(root):
 class _DeclaredOnly:
     def find_spec(self, name, path=None, target=None):
         root = name.split(".")[0]
-        if root in sys.stdlib_module_names or root in _MODULES or root in ("sitecustomize", "__main__") or _in_stdlib(root):
+        if root in sys.stdlib_module_names or root in _MODULES or root in _OURS or _in_stdlib(root):
             return None
         raise ModuleNotFoundError(f"No module named {root!r} (ecs-platform does not declare it)", name=root)
 
 
+_OURS = ("sitecustomize", "usercustomize", "__main__", "declared_only")
 sys.meta_path.insert(0, _DeclaredOnly())
 '''
 
@@ -122,7 +125,8 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     site = Path(_run([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"]).stdout.strip())
     (site / "pinned-dependencies.pth").write_text(sysconfig.get_path("purelib") + "\n")
     _run([sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", "--no-index", str(wheel)])
-    (site / "sitecustomize.py").write_text(DECLARED_ONLY)
+    (site / "declared_only.py").write_text(DECLARED_ONLY)
+    (site / "zz-declared-only.pth").write_text("import declared_only\n")  # after every other .pth (sorted by name)
     return venv / "bin"
 
 
