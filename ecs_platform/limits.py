@@ -160,6 +160,82 @@ def check_container_count(count: int) -> str | None:
     return f"{count} containers; allowed: 1 to {MAX_CONTAINERS_PER_TASK} per task definition (LIM-2)"
 
 
+#: The VPC endpoints the network may have ("ecr": its API and Docker endpoints; "ecs": the agent's three; "s3" and
+#: "dynamodb": gateway endpoints).
+VPC_ENDPOINTS = (
+    "dynamodb", "ecr", "ecs", "kms", "logs", "monitoring", "s3", "secretsmanager", "sns", "sqs", "ssm", "ssmmessages", "sts",
+)  # fmt: skip
+
+#: What batch tasks without a NAT route need: image pulls (ECR API, Docker, S3 layers) and awslogs.
+BATCH_WITHOUT_NAT_ENDPOINTS = ("ecr", "logs", "s3")
+
+#: Seconds ECS waits for a container to stop before it is killed: Fargate allows at most 120.
+FARGATE_MAX_STOP_TIMEOUT_S = 120
+
+#: What a container may wait for in another (ECS's ``dependsOn`` conditions).
+DEPENDENCY_CONDITIONS = ("START", "COMPLETE", "SUCCESS", "HEALTHY")
+
+
+def check_stop_timeout(seconds: int, fargate: bool) -> str | None:
+    """Fargate kills a container at most 120 s after SIGTERM; on EC2 the agent's own limit applies."""
+    if fargate and seconds > FARGATE_MAX_STOP_TIMEOUT_S:
+        return f"{seconds} s on Fargate; allowed: 2 to {FARGATE_MAX_STOP_TIMEOUT_S} s (Fargate's limit)"
+    return None
+
+
+def check_container_dependencies(
+    depends_on: Mapping[str, Mapping[str, str]], essential: Mapping[str, bool], health_checked: Iterable[str]
+) -> str | None:
+    """``depends_on`` (container -> {container it waits for: condition}) names containers of the same task,
+    never the container itself, asks HEALTHY only of a container with a health check and COMPLETE or SUCCESS
+    only of a non-essential one (ECS refuses both otherwise), and has no cycle (the task would never start)."""
+    checked = set(health_checked)
+    for name, wanted in depends_on.items():
+        for other, condition in wanted.items():
+            if other == name:
+                return f"container {name!r} depends on itself; allowed: other containers of the task"
+            if other not in essential:
+                return f"container {name!r} depends on {other!r}, not a container of this task; allowed: {', '.join(sorted(essential))}"
+            if condition not in DEPENDENCY_CONDITIONS:
+                return f"container {name!r} waits for {other!r} to be {condition!r}; allowed: {', '.join(DEPENDENCY_CONDITIONS)}"
+            if condition == "HEALTHY" and other not in checked:
+                return (
+                    f"container {name!r} waits for {other!r} to be HEALTHY, but {other!r} has no health check; allowed: START, or add one"
+                )
+            if condition in ("COMPLETE", "SUCCESS") and essential[other]:
+                return (
+                    f"container {name!r} waits for {other!r} to {condition}, but {other!r} is essential (its exit stops the task); "
+                    "allowed: essential: false on it, or START/HEALTHY"
+                )
+    cycle = _dependency_cycle({name: list(wanted) for name, wanted in depends_on.items()})
+    if cycle:
+        return f"containers wait for each other in a cycle: {' -> '.join(cycle)}; allowed: dependencies without a cycle"
+    return None
+
+
+def _dependency_cycle(graph: Mapping[str, Sequence[str]]) -> list[str]:
+    """One cycle of ``graph`` as the path that closes it (first node repeated at the end), or [] for none."""
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    path: list[str] = []
+
+    def visit(node: str) -> list[str]:
+        state[node] = 1
+        path.append(node)
+        for nxt in graph.get(node, ()):
+            if state.get(nxt) == 1:
+                return [*path[path.index(nxt) :], nxt]
+            if nxt not in state and (found := visit(nxt)):
+                return found
+        path.pop()
+        state[node] = 2
+        return []
+
+    for start in sorted(graph):
+        if start not in state and (found := visit(start)):
+            return found
+    return []
+
+
 def check_availability_zone_count(count: int) -> str | None:
     """HA-2: two to six AZs."""
     if AVAILABILITY_ZONES.check(count) is None:

@@ -5,10 +5,21 @@ dataclasses with CDK types, and every optional field documents its default. A co
 that refuses its props raises :class:`ConstructError`, naming the construct path.
 """
 
+from ecs_platform.constructs.app_topic import AppTopic, AppTopicProps
 from ecs_platform.constructs.batch_job import BatchJob, BatchJobProps, JobSchedule
 from ecs_platform.constructs.cluster import Cluster, ClusterProps
 from ecs_platform.constructs.container_secret import ContainerSecret
 from ecs_platform.constructs.dashboard import DOCUMENT_METRICS, PlatformDashboard, PlatformDashboardProps
+from ecs_platform.constructs.data_stores import (
+    AppBucket,
+    AppBucketProps,
+    AppTable,
+    AppTableProps,
+    AuroraServerless,
+    AuroraServerlessProps,
+    TableIndex,
+    TableKey,
+)
 from ecs_platform.constructs.dead_letter_queue import DeadLetterQueue, DeadLetterQueueProps
 from ecs_platform.constructs.delivery_pipeline import (
     CodeCommitSource,
@@ -42,14 +53,17 @@ from ecs_platform.constructs.fargate_task import (
 from ecs_platform.constructs.github_oidc import GithubDeployRole, GithubDeployRoleProps
 from ecs_platform.constructs.governance import Governance, GovernanceProps, grant_guardduty_agent_pull
 from ecs_platform.constructs.image_repository import ImageRepository, ImageRepositoryProps, PullThroughCache, PullThroughCacheProps
-from ecs_platform.constructs.load_balancer import LoadBalancer, LoadBalancerProps
+from ecs_platform.constructs.load_balancer import AllowListSecurityGroup, LoadBalancer, LoadBalancerProps
 from ecs_platform.constructs.log_buckets import LogBuckets, LogBucketsProps
-from ecs_platform.constructs.network import Network, NetworkProps
+from ecs_platform.constructs.network import ExistingVpcProps, Network, NetworkProps
 from ecs_platform.constructs.notification_topic import NotificationTopic, NotificationTopicProps, SlackChannel, Subscribers, subscribe
+from ecs_platform.constructs.overrides import SECURITY_RELEVANT_OVERRIDES, apply_overrides, overridable_types, property_catalog
 from ecs_platform.constructs.queue_worker import QueueWorker, QueueWorkerProps
 from ecs_platform.constructs.scoped_role import RESOURCE_WILDCARD_ONLY, EcsTaskRoleProps, EcsTasksRole, ScopedRole, ScopedRoleProps
 from ecs_platform.constructs.security_groups import (
     BatchSecurityGroup,
+    EgressRule,
+    EndpointSecurityGroup,
     InstanceSecurityGroup,
     LoadBalancerSecurityGroup,
     LoadBalancerSecurityGroupProps,
@@ -57,10 +71,30 @@ from ecs_platform.constructs.security_groups import (
     ServiceConnectCallerSecurityGroup,
     ServiceConnectClientsSecurityGroup,
     WebTaskSecurityGroup,
+    WorkloadSecurityGroupProps,
 )
 from ecs_platform.constructs.service_connect_tls import ServiceConnectTls, ServiceConnectTlsProps
+from ecs_platform.constructs.sidecars import (
+    FLUENT_BIT_IMAGE,
+    OTEL_COLLECTOR_IMAGE,
+    TRACING_APP_ENVIRONMENT,
+    LogRouterProps,
+    TracingProps,
+    add_log_router,
+    add_otel_collector,
+)
 from ecs_platform.constructs.source_conditions import NO_SOURCE_CONDITION, SOURCE_ARNS, SourceConditions, service_principal
 from ecs_platform.constructs.task_role import TaskRole
+from ecs_platform.constructs.volumes import (
+    EBS_SIZE_GIB,
+    EbsVolumeRole,
+    EbsVolumeRoleProps,
+    SharedFileSystem,
+    SharedFileSystemProps,
+    ebs_volume,
+    mount_efs,
+    run_task_volume_configuration,
+)
 from ecs_platform.constructs.web_service import (
     HealthCheckProps,
     RouteProps,
@@ -76,13 +110,27 @@ from ecs_platform.governance_catalog import GUARDDUTY_OPT_OUT_TAG
 
 __all__ = [
     "DOCUMENT_METRICS",
+    "EBS_SIZE_GIB",
     "FEATURE_FLAGS",
+    "FLUENT_BIT_IMAGE",
     "GUARDDUTY_OPT_OUT_TAG",
     "NO_SOURCE_CONDITION",
+    "OTEL_COLLECTOR_IMAGE",
     "RESOURCE_WILDCARD_ONLY",
+    "SECURITY_RELEVANT_OVERRIDES",
     "SOURCE_ARNS",
+    "TRACING_APP_ENVIRONMENT",
+    "AllowListSecurityGroup",
+    "AppBucket",
+    "AppBucketProps",
+    "AppTable",
+    "AppTableProps",
+    "AppTopic",
+    "AppTopicProps",
     "AsgCapacity",
     "AsgCapacityProps",
+    "AuroraServerless",
+    "AuroraServerlessProps",
     "BatchJob",
     "BatchJobProps",
     "BatchSecurityGroup",
@@ -102,11 +150,16 @@ __all__ = [
     "DeliveryPipelineProps",
     "DeliveryTarget",
     "DeploymentProps",
+    "EbsVolumeRole",
+    "EbsVolumeRoleProps",
     "EcsTaskRoleProps",
     "EcsTasksRole",
+    "EgressRule",
     "EncryptionKey",
     "EncryptionKeyProps",
+    "EndpointSecurityGroup",
     "ExecutionRole",
+    "ExistingVpcProps",
     "FargateTask",
     "FargateTaskProps",
     "GithubDeployRole",
@@ -125,6 +178,7 @@ __all__ = [
     "LoadBalancerSecurityGroupProps",
     "LogBuckets",
     "LogBucketsProps",
+    "LogRouterProps",
     "ManagedInstancesCapacity",
     "ManagedInstancesCapacityProps",
     "Network",
@@ -148,20 +202,34 @@ __all__ = [
     "ServiceConnectTls",
     "ServiceConnectTlsProps",
     "ServiceScalingProps",
+    "SharedFileSystem",
+    "SharedFileSystemProps",
     "SlackChannel",
     "SmokeCheck",
     "SourceConditions",
     "Subscribers",
+    "TableIndex",
+    "TableKey",
     "TaskAccessors",
     "TaskRole",
+    "TracingProps",
     "WebService",
     "WebServiceProps",
     "WebTaskSecurityGroup",
     "WorkloadPlatform",
     "WorkloadPlatformProps",
     "WorkloadProps",
+    "WorkloadSecurityGroupProps",
+    "add_log_router",
+    "add_otel_collector",
+    "apply_overrides",
     "availability_zones_context",
+    "ebs_volume",
     "grant_guardduty_agent_pull",
+    "mount_efs",
+    "overridable_types",
+    "property_catalog",
+    "run_task_volume_configuration",
     "service_principal",
     "subscribe",
 ]

@@ -10,7 +10,7 @@ same task on EC2 instances of Auto Scaling group capacity providers, or on ECS M
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Any
 
@@ -27,8 +27,16 @@ from ecs_platform.constructs.acknowledge import acknowledge
 from ecs_platform.constructs.errors import ConstructError, refuse
 from ecs_platform.constructs.execution_role import ExecutionRole
 from ecs_platform.constructs.scoped_role import EcsTaskRoleProps
+from ecs_platform.constructs.sidecars import TRACING_APP_ENVIRONMENT, LogRouterProps, TracingProps, add_log_router, add_otel_collector
 from ecs_platform.constructs.task_role import TaskRole
-from ecs_platform.limits import check_container_count, check_fargate_size, check_task_definition_size, task_definition_bytes
+from ecs_platform.limits import (
+    check_container_count,
+    check_container_dependencies,
+    check_fargate_size,
+    check_stop_timeout,
+    check_task_definition_size,
+    task_definition_bytes,
+)
 
 #: awslogs stream prefix: streams are named ecs/<container>/<task id> (CLI-5).
 LOG_STREAM_PREFIX = "ecs"
@@ -85,6 +93,24 @@ class ContainerProps:
     """Container health check (BP-2). Default: none (the image's HEALTHCHECK is not used by ECS)."""
     gpu_count: int = 0
     """GPUs reserved for the container (EC2 or Managed Instances with GPU instance types). Default: none."""
+    entry_point: Sequence[str] | None = None
+    """Overrides the image's ENTRYPOINT. Default: the image's."""
+    working_directory: str | None = None
+    """Directory the command runs in. Default: the image's WORKDIR."""
+    depends_on: Mapping[str, ecs.ContainerDependencyCondition] = field(default_factory=dict)
+    """Containers of the task this one waits for, with the condition (START, COMPLETE, SUCCESS, HEALTHY);
+    cycles, unknown containers, HEALTHY of a container without a health check and COMPLETE/SUCCESS of an
+    essential one are refused. Default: none."""
+    stop_timeout: Duration | None = None
+    """Time between SIGTERM and SIGKILL; at most 120 s on Fargate. Default: ECS's 30 s."""
+    init_process: bool = False
+    """Run an init process as PID 1 (reaps zombies, forwards signals). Default: false."""
+    ulimits: Sequence[ecs.Ulimit] = ()
+    """Resource limits (Fargate honours ``nofile``). Default: none."""
+    drop_capabilities: Sequence[ecs.Capability] = ()
+    """Linux capabilities removed. Default: none."""
+    docker_labels: Mapping[str, str] = field(default_factory=dict)
+    """Docker labels. Default: none."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -120,6 +146,12 @@ class FargateTaskProps:
     """EC2: how tasks are placed on instances. Default: spread over AZs, then instances (HA-3)."""
     placement_constraints: Sequence[ecs.PlacementConstraint] = ()
     """EC2: which instances may hold the tasks (``memberOf`` expressions: instance type, attributes). Default: any."""
+    log_router: LogRouterProps | None = None
+    """Route the containers' logs through a FireLens (Fluent Bit) sidecar; a cloudwatch destination without a log group
+    writes to the task's own. Default: none (awslogs to the task's log group)."""
+    tracing: TracingProps | None = None
+    """An AWS Distro for OpenTelemetry collector sidecar sending traces to X-Ray; the containers get the OTLP endpoint
+    in their environment. Default: none."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -236,7 +268,8 @@ class FargateTask(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, *, props: FargateTaskProps) -> None:
         super().__init__(scope, construct_id)
-        refuse(self, "containers", check_container_count(len(props.containers)))
+        sidecars = (props.log_router is not None) + (props.tracing is not None)
+        refuse(self, "containers", check_container_count(len(props.containers) + sidecars))
         fargate = props.compute is Compute.FARGATE
         if fargate:
             refuse(self, "memory_limit_mib", check_fargate_size(props.cpu, props.memory_limit_mib), props.cpu, props.memory_limit_mib)
@@ -245,6 +278,18 @@ class FargateTask(Construct):
             raise ConstructError(
                 self, f"containers {', '.join(gpus)} reserve GPUs on Fargate; allowed: GPUs with compute EC2 (GPU instances)"
             )
+        for c in props.containers:
+            if c.stop_timeout is not None:
+                refuse(self, f"containers[{c.name}].stop_timeout", check_stop_timeout(int(c.stop_timeout.to_seconds()), fargate))
+        refuse(
+            self,
+            "containers.depends_on",
+            check_container_dependencies(
+                {c.name: {other: condition.value for other, condition in c.depends_on.items()} for c in props.containers},
+                {c.name: c.essential for c in props.containers},
+                [c.name for c in props.containers if c.health_check is not None],
+            ),
+        )
         roles = EcsTaskRoleProps(permissions_boundary=props.permissions_boundary)
         self.execution_role = ExecutionRole(self, "ExecutionRole", props=roles)
         self.task_role = TaskRole(self, "TaskRole", props=roles)
@@ -289,8 +334,21 @@ class FargateTask(Construct):
             )
         if props.family:
             Tags.of(self.task_definition).add("Name", props.family)
-        self.containers = [self._add_container(c) for c in props.containers]
-        if any(c.environment for c in props.containers):
+        awslogs = ecs.LogDriver.aws_logs(stream_prefix=LOG_STREAM_PREFIX, log_group=self.log_group)
+        self._log_driver = awslogs
+        if props.log_router is not None:
+            router = props.log_router
+            if router.destination == "cloudwatch" and router.log_group is None:
+                router = replace(router, log_group=self.log_group)
+            self._log_driver = add_log_router(self.task_definition, props=router, log_driver_for_router=awslogs, task_role=self.task_role)
+        containers = list(props.containers)
+        if props.tracing is not None:
+            containers = [replace(c, environment={**TRACING_APP_ENVIRONMENT, **c.environment}) for c in containers]
+        self.containers = [self._add_container(c) for c in containers]
+        if props.tracing is not None:
+            add_otel_collector(self.task_definition, props=props.tracing, log_driver=awslogs, task_role=self.task_role)
+        self._dependencies(props)
+        if props.tracing is not None or any(c.environment for c in props.containers):
             acknowledge(
                 self.task_definition,
                 "AwsSolutions-ECS2",
@@ -314,17 +372,45 @@ class FargateTask(Construct):
             port_mappings=[ecs.PortMapping(container_port=c.port, protocol=c.protocol, name=c.name, app_protocol=c.app_protocol)]
             if c.port
             else None,
-            logging=ecs.LogDriver.aws_logs(stream_prefix=LOG_STREAM_PREFIX, log_group=self.log_group),
+            logging=self._log_driver,
             readonly_root_filesystem=c.readonly_root_filesystem,
             user=c.user,
             health_check=c.health_check,
             gpu_count=c.gpu_count or None,
+            entry_point=list(c.entry_point) if c.entry_point is not None else None,
+            working_directory=c.working_directory,
+            stop_timeout=c.stop_timeout,
+            docker_labels=dict(c.docker_labels) or None,
+            linux_parameters=self._linux_parameters(c),
         )
+        if c.ulimits:
+            container.add_ulimits(*c.ulimits)
         for i, path in enumerate(c.writable_paths):
             volume = f"{c.name}-scratch-{i}"
             self.task_definition.add_volume(name=volume)
             container.add_mount_points(ecs.MountPoint(container_path=path, source_volume=volume, read_only=False))
         return container
+
+    def _dependencies(self, props: FargateTaskProps) -> None:
+        """Each container's ``depends_on``, once every container exists."""
+        for c, container in zip(props.containers, self.containers, strict=True):
+            for other, condition in c.depends_on.items():
+                container.add_container_dependencies(ecs.ContainerDependency(container=self.container(other), condition=condition))
+
+    def container(self, name: str) -> ecs.ContainerDefinition:
+        """The container called ``name``."""
+        found = self.task_definition.find_container(name)
+        if found is None:
+            raise ConstructError(self, f"no container {name!r}; allowed: {', '.join(c.container_name for c in self.containers)}")
+        return found
+
+    def _linux_parameters(self, c: ContainerProps) -> ecs.LinuxParameters | None:
+        if not (c.init_process or c.drop_capabilities):
+            return None
+        parameters = ecs.LinuxParameters(self, f"{c.name}-LinuxParameters", init_process_enabled=c.init_process or None)
+        if c.drop_capabilities:
+            parameters.drop_capabilities(*c.drop_capabilities)
+        return parameters
 
 
 class TaskAccessors:

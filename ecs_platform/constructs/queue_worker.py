@@ -1,5 +1,6 @@
 """QueueWorker: an ECS service without a load balancer that consumes an SQS queue and scales on
-its backlog per task (issue: batch jobs and queue workers)."""
+its backlog per task (issue: batch jobs and queue workers). Other workloads may send to its queue
+(:meth:`QueueWorker.grant_send`) and topics may deliver to it (:meth:`AppTopic.subscribe_queue`, issue 15)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,11 @@ from dataclasses import dataclass
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_servicediscovery as cloudmap
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
@@ -22,6 +26,7 @@ from ecs_platform.constructs.metric_math_scaling import math_expression, track_m
 from ecs_platform.constructs.notification_topic import NotificationTopic, NotificationTopicProps
 from ecs_platform.constructs.security_groups import BatchSecurityGroup, SecurityGroupProps
 from ecs_platform.constructs.service_alarms import insights_metric, service_alarms
+from ecs_platform.constructs.task_role import TaskRole
 from ecs_platform.limits import BACKLOG_PER_TASK, WORKER_MAX_TASKS, WORKER_MIN_TASKS, check_task_range
 
 
@@ -55,6 +60,12 @@ class QueueWorkerProps(WorkloadProps):
     letters; OBS-2). Default: a new :class:`NotificationTopic` of the worker's, encrypted with ``messaging_key``."""
     oldest_message_age: Duration = Duration.minutes(15)
     """Alarm when the oldest message has waited this long (the workers fall behind or fail). Default: 15 minutes."""
+    service_connect_namespace: cloudmap.INamespace | None = None
+    """Join this Service Connect namespace as a client (ARCH-7), to call the services that name the worker among their
+    callers. Default: none."""
+    caller_group: ec2.ISecurityGroup | None = None
+    """The worker's caller group (:meth:`WorkloadPlatform.caller_group`): its tasks carry it, and the services it calls
+    admit it. Default: none."""
 
 
 class QueueWorker(TaskAccessors, Construct):
@@ -88,6 +99,8 @@ class QueueWorker(TaskAccessors, Construct):
             queue_key: kms.IKey | None = props.message_key
         else:
             self.queue, queue_key = props.queue, props.queue_key
+        self.queue_key: kms.IKey | None = queue_key
+        """The key of the worker's queue (``message_key`` for its own queue, ``queue_key`` for an existing one)."""
         self.task = FargateTask(self, "Task", props=props)
         self.task.task_role.grant_sqs_consume(self.queue)
         if queue_key is not None:
@@ -108,6 +121,8 @@ class QueueWorker(TaskAccessors, Construct):
             desired_count=props.min_capacity,
             capacity_provider_strategies=props.capacity_provider_strategies,
         )
+        if props.service_connect_namespace is not None:
+            self._join(props.service_connect_namespace, props.caller_group)
         self.scaling = self.service.auto_scale_task_count(min_capacity=props.min_capacity, max_capacity=props.max_capacity)
         self.alarm_topic: sns.ITopic = props.alarm_topic or NotificationTopic(
             self,
@@ -129,6 +144,30 @@ class QueueWorker(TaskAccessors, Construct):
             metrics=self._backlog_metrics(),
             label="Backlog per task",
         )
+
+    def _join(self, namespace: cloudmap.INamespace, caller_group: ec2.ISecurityGroup | None) -> None:
+        """A Service Connect client (no endpoint of its own): its proxy resolves the services' names."""
+        self.service.enable_service_connect(
+            namespace=namespace.namespace_arn,
+            log_driver=ecs.LogDriver.aws_logs(stream_prefix="service-connect", log_group=self.task.log_group),
+        )
+        if caller_group is not None:
+            cfn_service = self.service.node.default_child
+            assert isinstance(cfn_service, ecs.CfnService)
+            cfn_service.add_property_override(
+                "NetworkConfiguration.AwsvpcConfiguration.SecurityGroups",
+                [self.security_group.security_group_id, caller_group.security_group_id],
+            )
+
+    def grant_send(self, role: TaskRole) -> iam.Grant:
+        """Let a producer (another workload's task role) send to the worker's queue by its URL: exactly
+        ``sqs:SendMessage`` (which also authorizes SendMessageBatch) on this queue, and ``kms:GenerateDataKey`` and
+        ``kms:Decrypt`` on the queue's key through SQS in this region only (IAM-5, SEC-3). No ``sqs:GetQueueUrl``:
+        the producer is given the URL (``queue.queue_url``) rather than looking it up by name."""
+        grant = role.grant_sqs_send(self.queue)
+        if self.queue_key is not None:
+            grant = grant.combine(role.grant_kms(self.queue_key, via_service="sqs", write=True))
+        return grant
 
     def _alarms(self, props: QueueWorkerProps) -> list[cloudwatch.Alarm]:
         """OBS-2: the service's alarms, the oldest message's age and dead letters (each needs someone to look)."""

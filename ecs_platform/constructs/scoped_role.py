@@ -65,6 +65,7 @@ RESOURCE_WILDCARD_ONLY: Mapping[str, str] = {
         ),
         "EC2 Describe* actions have no resource-level permission (ECS Managed Instances reads the network and instance types).",
     ),
+    "ec2:DescribeVolumes": "ec2:DescribeVolumes has no resource-level permission (ECS follows the EBS volumes it attaches to tasks).",
     "cloudformation:ListStacks": "cloudformation:ListStacks has no resource-level permission (the deploy preflight lists the stacks).",
     "cloudformation:DescribeStacks": (
         "cloudformation:DescribeStacks without a stack name (the deploy preflight lists every stack to find its app's by tag) "

@@ -50,6 +50,10 @@ SOURCE_ARNS: Mapping[str, Callable[[Stack], str]] = {
     "codebuild.amazonaws.com": _arn("codebuild", "project"),
     # AWS Config assumes the recorder's role; AWS documents its source as arn:aws:config:<region>:<account>:*.
     "config.amazonaws.com": lambda stack: stack.format_arn(service="config", resource="*"),
+    # SNS topics deliver to the queues subscribed to them (and use the queues' keys); AWS documents the topic as aws:SourceArn.
+    "sns.amazonaws.com": lambda stack: stack.format_arn(service="sns", resource="*"),
+    # RDS Enhanced Monitoring assumes its role; AWS documents the DB instance (arn:aws:rds:<region>:<account>:db:<name>) as aws:SourceArn.
+    "monitoring.rds.amazonaws.com": _arn("rds", "db", separator=":"),
 }
 """Service principal -> the ARN pattern of the sources that may use it: this account's, in this region."""
 

@@ -142,6 +142,12 @@ class TaskRole(EcsTasksRole):
         """SQS polling: receive, delete, change visibility, read attributes, on one queue."""
         return self.grant_integration("sqs", [queue.queue_arn])
 
+    def grant_sqs_send(self, queue: sqs.IQueue) -> iam.Grant:
+        """sqs:SendMessage on one queue, the only action a producer that has the queue's URL needs (no
+        sqs:GetQueueUrl: the URL is given to the task, not looked up by name). SendMessageBatch is authorized
+        by sqs:SendMessage too."""
+        return self._grant(("sqs:SendMessage",), [queue.queue_arn])
+
     def grant_xray(self) -> iam.Grant:
         """X-Ray segments and telemetry (no resource-level permission exists)."""
         return self._grant(_actions("xray"), ["*"])

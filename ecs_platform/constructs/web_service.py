@@ -1,7 +1,13 @@
-"""WebService: a web/API service on Fargate behind an Application Load Balancer (USE-1, ARCH-4)."""
+"""WebService: a web/API service on Fargate behind an Application Load Balancer (USE-1, ARCH-4).
+
+Its target groups may keep clients on one task (``stickiness``), ramp new tasks up (``slow_start``) and speak
+HTTP/2 or gRPC to the tasks (``protocol_version``, behind an HTTPS listener only); the serving port tells
+Service Connect its application protocol (``app_protocol``), so the proxy's metrics and retries fit it.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
@@ -39,6 +45,7 @@ from ecs_platform.limits import (
     SCALING_MAX_TASKS,
     SCALING_MIN_TASKS,
     SERVICE_TASKS,
+    Range,
     check_task_range,
     serving_container,
 )
@@ -63,6 +70,11 @@ class HealthCheckProps:
     healthy_threshold_count: int = 2
     unhealthy_threshold_count: int = 3
     healthy_http_codes: str = "200-399"
+    healthy_grpc_codes: str = "12"
+    """gRPC target groups (``protocol_version`` GRPC) only, where ``healthy_http_codes`` does not apply: the gRPC
+    status codes of a healthy answer, 0 to 99 (``0``, ``0,12``, ``0-5``). There ``path`` is a gRPC method,
+    ``/package.service/method``; the default ``/`` becomes AWS's ``/AWS.ALB/healthcheck``, which any gRPC server
+    answers with 12 (UNIMPLEMENTED): alive, if not ready. Default: 12 (AWS's)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -167,6 +179,21 @@ class WebServiceProps(WorkloadProps):
     Default: a new :class:`NotificationTopic` of the service's, encrypted with ``messaging_key`` (subscribe to ``alarm_topic``)."""
     enable_execute_command: bool = False
     """Allow ECS Exec into the tasks; grant it with ``task_role.grant_ecs_exec(...)``. Default: false."""
+    stickiness: Duration | None = None
+    """Sticky sessions: the load balancer's cookie (``AWSALB``, lb_cookie) keeps a client on one task this long,
+    1 second to 7 days. Needs ``load_balancer``. Default: none (every request is balanced)."""
+    slow_start: Duration | None = None
+    """Slow start: a new task's share of requests grows linearly over this time, 30 seconds to 15 minutes (caches,
+    JIT warm-up). Needs ``load_balancer``. Default: none (a healthy task takes its full share at once)."""
+    protocol_version: elbv2.ApplicationProtocolVersion = elbv2.ApplicationProtocolVersion.HTTP1
+    """How the load balancer talks to the tasks: HTTP1, HTTP2 (h2c) or GRPC. HTTP2 and GRPC need an HTTPS
+    listener (``load_balancer`` with a certificate: AWS serves them on HTTPS listeners only); GRPC checks health
+    with gRPC status codes (``health_check.healthy_grpc_codes``). Default: HTTP1."""
+    app_protocol: ecs.AppProtocol | None = None
+    """Application protocol of the serving port (``ecs.AppProtocol.http``, ``http2``, ``grpc``): Service Connect then
+    reports that protocol's metrics and retries that protocol's failures. Default: the serving container's own
+    ``app_protocol``, else, with ``service_connect``, the one ``protocol_version`` implies (HTTP1: http, HTTP2:
+    http2, GRPC: grpc); else none."""
 
 
 class WebService(TaskAccessors, Construct):
@@ -193,9 +220,10 @@ class WebService(TaskAccessors, Construct):
             # The ECS Exec agent writes its state and logs; a read-only root filesystem needs those paths writable.
             props = replace(props, containers=[_with_exec_paths(c) for c in props.containers])
             target = next((c for c in props.containers if target is not None and c.name == target.name), None)
-        if props.service_connect is not None and target is not None and target.app_protocol is None:
-            # Service Connect reports HTTP metrics per service when the port says it speaks HTTP.
-            target = replace(target, app_protocol=_HTTP)
+        app_protocol = _app_protocol(self, props, target)
+        if target is not None and app_protocol is not None and target.app_protocol is None:
+            # Service Connect reports a protocol's metrics, and retries its failures, when the port names the protocol.
+            target = replace(target, app_protocol=app_protocol)
             props = replace(props, containers=[target if c.name == target.name else c for c in props.containers])
         self.task = FargateTask(self, "Task", props=props)
         self.security_group = props.security_group or WebTaskSecurityGroup(
@@ -266,22 +294,28 @@ class WebService(TaskAccessors, Construct):
 
     def _target_group(self, construct_id: str, props: WebServiceProps, port: int) -> elbv2.ApplicationTargetGroup:
         hc = props.health_check
+        grpc = props.protocol_version == elbv2.ApplicationProtocolVersion.GRPC
         return elbv2.ApplicationTargetGroup(
             self,
             construct_id,
             vpc=props.cluster.vpc,
             port=port,
             protocol=elbv2.ApplicationProtocol.HTTP,
+            # HTTP1 is the target group's default: left out, as before the field existed.
+            protocol_version=None if props.protocol_version == elbv2.ApplicationProtocolVersion.HTTP1 else props.protocol_version,
             target_type=elbv2.TargetType.IP,
             deregistration_delay=props.deregistration_delay,
+            stickiness_cookie_duration=props.stickiness,
+            slow_start=props.slow_start,
             health_check=elbv2.HealthCheck(
                 enabled=True,
-                path=hc.path,
+                path=(GRPC_HEALTH_CHECK_PATH if hc.path == "/" else hc.path) if grpc else hc.path,
                 interval=hc.interval,
                 timeout=hc.timeout,
                 healthy_threshold_count=hc.healthy_threshold_count,
                 unhealthy_threshold_count=hc.unhealthy_threshold_count,
-                healthy_http_codes=hc.healthy_http_codes,
+                healthy_http_codes=None if grpc else hc.healthy_http_codes,
+                healthy_grpc_codes=hc.healthy_grpc_codes if grpc else None,
             ),
         )
 
@@ -529,6 +563,22 @@ def _with_exec_paths(container: ContainerProps) -> ContainerProps:
 
 _SUM_OF_BOTH = "FILL(primary, 0) + FILL(alternate, 0)"
 _HTTP: ecs.AppProtocol = ecs.AppProtocol.http  # type: ignore[assignment]  # a jsii static property
+_HTTP2: ecs.AppProtocol = ecs.AppProtocol.http2  # type: ignore[assignment]
+_GRPC: ecs.AppProtocol = ecs.AppProtocol.grpc  # type: ignore[assignment]
+#: The Service Connect application protocol each target group protocol version implies.
+_IMPLIED_APP_PROTOCOL = {
+    elbv2.ApplicationProtocolVersion.HTTP1: _HTTP,
+    elbv2.ApplicationProtocolVersion.HTTP2: _HTTP2,
+    elbv2.ApplicationProtocolVersion.GRPC: _GRPC,
+}
+#: AWS's default health check method of a gRPC target group.
+GRPC_HEALTH_CHECK_PATH = "/AWS.ALB/healthcheck"
+_GRPC_METHOD = re.compile(r"/[A-Za-z_][\w.]*/[A-Za-z_]\w*")
+_GRPC_CODES = re.compile(r"\d{1,2}(-\d{1,2})?(,\d{1,2}(-\d{1,2})?)*")
+#: Target group attributes (ALB): deregistration delay, slow start, lb_cookie duration, in seconds.
+DEREGISTRATION_DELAY_SECONDS = Range(0, 3600, "ALB deregistration_delay.timeout_seconds")
+SLOW_START_SECONDS = Range(30, 900, "ALB slow_start.duration_seconds")
+STICKINESS_SECONDS = Range(1, 604_800, "ALB stickiness.lb_cookie.duration_seconds: 1 second to 7 days")
 _MAX_OF_BOTH = "MAX([FILL(primary, 0), FILL(alternate, 0)])"
 
 
@@ -540,6 +590,7 @@ def _validate(scope: Construct, props: WebServiceProps) -> None:
     if props.load_balancer is None and props.scaling is not None and props.scaling.requests_per_task is not None:
         raise ConstructError(scope, "scaling.requests_per_task reads the load balancer's metrics; allowed: with a load_balancer only")
     refuse(scope, "route.priority", RULE_PRIORITY.check(props.route.priority), props.route.priority)
+    _validate_target_group(scope, props)
     connect = props.service_connect
     if connect is not None and (connect.callers or connect.tls) and not any(c.port is not None for c in props.containers):
         raise ConstructError(
@@ -561,3 +612,85 @@ def _target_container(scope: Construct, containers: Sequence[ContainerProps], wa
         if wanted
         else "no container has a port for the load balancer; allowed: set port on the container that serves traffic",
     )
+
+
+def _seconds(scope: Construct, field: str, value: Duration, allowed: Range) -> None:
+    """``value`` in whole seconds within ``allowed``."""
+    seconds = value.to_seconds(integral=False)
+    if seconds != int(seconds):
+        raise ConstructError(scope, f"{field}: {seconds} seconds; allowed: whole seconds, {allowed.low}..{allowed.high}")
+    refuse(scope, field, allowed.check(int(seconds)), seconds)
+
+
+def _validate_target_group(scope: Construct, props: WebServiceProps) -> None:
+    """The target group's settings: AWS's ranges, and what needs a load balancer or an HTTPS listener."""
+    _seconds(scope, "deregistration_delay", props.deregistration_delay, DEREGISTRATION_DELAY_SECONDS)
+    version = props.protocol_version
+    set_fields = {
+        "stickiness": props.stickiness is not None,
+        "slow_start": props.slow_start is not None,
+        "protocol_version": version != elbv2.ApplicationProtocolVersion.HTTP1,
+    }
+    given = [name for name, is_set in set_fields.items() if is_set]
+    if props.load_balancer is None and given:
+        raise ConstructError(scope, f"{', '.join(given)} configure the load balancer's target group; allowed: with a load_balancer only")
+    if props.stickiness is not None:
+        _seconds(scope, "stickiness", props.stickiness, STICKINESS_SECONDS)
+    if props.slow_start is not None:
+        _seconds(scope, "slow_start", props.slow_start, SLOW_START_SECONDS)
+    if props.load_balancer is not None and version != elbv2.ApplicationProtocolVersion.HTTP1 and not props.load_balancer.https:
+        raise ConstructError(
+            scope,
+            f"protocol_version: {version.value} behind an HTTP listener; allowed: HTTP1, or {version.value} on a load balancer "
+            "with a certificate (AWS serves HTTP/2 and gRPC target groups on HTTPS listeners only)",
+        )
+    if version == elbv2.ApplicationProtocolVersion.GRPC:
+        hc = props.health_check
+        if hc.path != "/" and not _GRPC_METHOD.fullmatch(hc.path):
+            raise ConstructError(
+                scope,
+                f"health_check.path: {hc.path!r} is not a gRPC method; allowed: /package.service/method "
+                f"(such as /grpc.health.v1.Health/Check), or '/' for {GRPC_HEALTH_CHECK_PATH}",
+            )
+        codes = hc.healthy_grpc_codes
+        if not _GRPC_CODES.fullmatch(codes):
+            raise ConstructError(
+                scope, f"health_check.healthy_grpc_codes: {codes!r}; allowed: gRPC codes 0 to 99, as a list or ranges such as 0,12 or 0-5"
+            )
+    if props.load_balancer is not None and props.load_balancer.certificate_names is not None:
+        _check_hosts_are_certified(scope, props.route.hosts, props.load_balancer.certificate_names)
+
+
+def _check_hosts_are_certified(scope: Construct, hosts: Sequence[str], names: Sequence[str]) -> None:
+    """A literal host of the route that the HTTPS certificate does not name would fail every client's TLS check."""
+    for host in hosts:
+        literal = host.lower()
+        if set(literal) & set("*?"):
+            continue  # a pattern: some of its matches may be certified
+        parent = literal.split(".", 1)[1] if "." in literal else ""
+        if literal not in names and f"*.{parent}" not in names:
+            raise ConstructError(
+                scope,
+                f"route.hosts: {host!r} is not a name of the load balancer's certificate; allowed: {', '.join(names)} "
+                "(or add it to the load balancer's aliases)",
+            )
+
+
+def _app_protocol(scope: Construct, props: WebServiceProps, target: ContainerProps | None) -> ecs.AppProtocol | None:
+    """The serving port's application protocol: ``app_protocol``, the container's own, or with Service Connect the
+    one ``protocol_version`` implies."""
+    if props.app_protocol is not None:
+        if target is None:
+            raise ConstructError(
+                scope, f"app_protocol: {props.app_protocol.value} and no container serves a port; allowed: a container port, or none"
+            )
+        if target.app_protocol is not None and target.app_protocol.value != props.app_protocol.value:
+            raise ConstructError(
+                scope,
+                f"app_protocol: {props.app_protocol.value}, and container {target.name!r} says {target.app_protocol.value}; "
+                "allowed: the same protocol, or either alone",
+            )
+        return props.app_protocol
+    if props.service_connect is not None and target is not None:
+        return target.app_protocol or _IMPLIED_APP_PROTOCOL[props.protocol_version]
+    return None

@@ -1,22 +1,33 @@
-"""Security groups per SEC-2, each with a Name tag and explicit egress (CLI-1)."""
+"""Security groups per SEC-2, each with a Name tag and explicit egress (CLI-1); a workload's stated egress (issue 15)."""
 
 from __future__ import annotations
 
+import json
+from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
+from aws_cdk import Validations
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk.assertions import Template
 
+from ecs_platform.app_builder import NAG_PACKS
 from ecs_platform.constructs import (
     BatchSecurityGroup,
+    ConstructError,
+    EgressRule,
     LoadBalancerSecurityGroup,
     LoadBalancerSecurityGroupProps,
+    Network,
+    NetworkProps,
     SecurityGroupProps,
     WebTaskSecurityGroup,
+    WorkloadSecurityGroupProps,
 )
-from tests.unit.support import logical_id, new_app, new_stack, of_type, plain_vpc, synth, tags_of
+from tests.helpers import nag_findings
+from tests.unit.support import AZS, logical_id, new_app, new_stack, of_type, plain_vpc, synth, tags_of
 
 #: What CDK writes into a group that has allow_all_outbound=False and no egress rule yet.
 NO_EGRESS = [{"CidrIp": "255.255.255.255/32", "Description": "Disallow all traffic", "FromPort": 252, "IpProtocol": "icmp", "ToPort": 86}]
@@ -167,3 +178,164 @@ def test_groups_live_in_the_given_vpc_with_a_description(scenario: Scenario) -> 
     assert _group(scenario, "public")["GroupDescription"] == "ALB: inbound 80/443 only (SEC-2)"
     assert _group(scenario, "batch")["GroupDescription"] == "Batch tasks: no inbound, outbound 443 only (SEC-2)"
     assert "GroupName" not in _group(scenario, "web")
+
+
+# --- issue 15: a workload's stated egress -----------------------------------------------------
+
+DATABASE = EgressRule(port=5432, cidrs=["10.20.0.0/16"], description="PostgreSQL of the shared data VPC")
+DNS = EgressRule(port=53, protocol="udp", cidrs=["10.20.0.2/32", "fd00:20::/64"], description="DNS resolvers")
+PARTNER = EgressRule(port=(8000, 8100), prefix_list_ids=["pl-0123456789abcdef0"], description="Partner API range")
+HTTPS = {"CidrIp": "0.0.0.0/0", "Description": "HTTPS to AWS APIs and registries", "FromPort": 443, "IpProtocol": "tcp", "ToPort": 443}
+STATED = [
+    {"CidrIp": "10.20.0.0/16", "Description": "PostgreSQL of the shared data VPC", "FromPort": 5432, "IpProtocol": "tcp", "ToPort": 5432},
+    {"CidrIp": "10.20.0.2/32", "Description": "DNS resolvers", "FromPort": 53, "IpProtocol": "udp", "ToPort": 53},
+    {"CidrIpv6": "fd00:20::/64", "Description": "DNS resolvers", "FromPort": 53, "IpProtocol": "udp", "ToPort": 53},
+    {
+        "Description": "Partner API range",
+        "DestinationPrefixListId": "pl-0123456789abcdef0",
+        "FromPort": 8000,
+        "IpProtocol": "tcp",
+        "ToPort": 8100,
+    },
+]
+
+
+@dataclass
+class Stated:
+    template: Template
+    ids: dict[str, str]
+    report: dict[str, Any]
+
+
+@pytest.fixture(scope="module")
+def stated() -> Stated:
+    """Given, in an app with every cdk-nag pack: web and batch groups with the rules DATABASE, DNS, PARTNER; the same
+    web rules without tcp/443 to anywhere; a batch group with neither rules nor tcp/443."""
+    app = new_app()
+    Validations.of(app).add_plugins(*(p(app) for p in NAG_PACKS))
+    stack = new_stack(app)
+    vpc = Network(stack, "Network", props=NetworkProps(availability_zones=AZS)).vpc  # nag-clean, unlike plain_vpc
+    rules = [DATABASE, DNS, PARTNER]
+    groups: dict[str, ec2.SecurityGroup] = {
+        "web": WebTaskSecurityGroup(stack, "Web", props=WorkloadSecurityGroupProps(vpc=vpc, egress=rules)),
+        "web_only": WebTaskSecurityGroup(stack, "WebOnly", props=WorkloadSecurityGroupProps(vpc=vpc, egress=rules, https_anywhere=False)),
+        "web_default": WebTaskSecurityGroup(stack, "WebDefault", props=WorkloadSecurityGroupProps(vpc=vpc)),
+        "batch": BatchSecurityGroup(stack, "Batch", props=WorkloadSecurityGroupProps(vpc=vpc, egress=rules)),
+        "batch_closed": BatchSecurityGroup(stack, "BatchClosed", props=WorkloadSecurityGroupProps(vpc=vpc, https_anywhere=False)),
+    }
+    # When synthesized
+    (template,) = synth(app, stack)
+    report = json.loads((Path(app.outdir) / "validation-report.json").read_text())
+    return Stated(template, {name: logical_id(g) for name, g in groups.items()}, report)
+
+
+def _stated(stated: Stated, name: str) -> dict[str, Any]:
+    props: dict[str, Any] = of_type(stated.template, "AWS::EC2::SecurityGroup")[stated.ids[name]]["Properties"]
+    return props
+
+
+def _egress(stated: Stated, name: str) -> list[dict[str, Any]]:
+    """Every egress rule of the group: inline, then standalone (CDK cannot inline a prefix list rule)."""
+    group = {"Fn::GetAtt": [stated.ids[name], "GroupId"]}
+    standalone = [
+        r["Properties"] for r in of_type(stated.template, "AWS::EC2::SecurityGroupEgress").values() if r["Properties"]["GroupId"] == group
+    ]
+    return [*_stated(stated, name).get("SecurityGroupEgress", []), *({k: v for k, v in r.items() if k != "GroupId"} for r in standalone)]
+
+
+def test_stated_egress_replaces_all_outbound_of_web_tasks(stated: Stated) -> None:
+    """Issue 15 / SEC-2: a web group with stated rules has no all-outbound rule: tcp/443 to anywhere and exactly the
+    stated ports, protocols, CIDRs (IPv4 and IPv6) and prefix lists; its description says so."""
+    web = _stated(stated, "web")
+    assert _egress(stated, "web") == [HTTPS, *STATED]
+    assert web["GroupDescription"] == "Web tasks: inbound from the ALB only, outbound as stated (SEC-2)"
+    assert "SecurityGroupIngress" not in web
+
+
+def test_web_tasks_without_https_anywhere_have_only_the_stated_rules(stated: Stated) -> None:
+    """Issue 15: https_anywhere=False leaves exactly the stated rules (the VPC endpoints are admitted separately)."""
+    assert _egress(stated, "web_only") == STATED
+
+
+def test_web_tasks_with_no_stated_egress_keep_all_outbound(stated: Stated) -> None:
+    """SEC-2: WorkloadSecurityGroupProps with nothing stated is the document's web group, description included."""
+    web = _stated(stated, "web_default")
+    assert web["SecurityGroupEgress"] == [
+        {"CidrIp": "0.0.0.0/0", "Description": "Allow all outbound traffic by default", "IpProtocol": "-1"}
+    ]
+    assert web["GroupDescription"] == "Web tasks: inbound from the ALB only, outbound all (SEC-2)"
+
+
+def test_stated_egress_adds_to_the_batch_groups_tcp_443(stated: Stated) -> None:
+    """Issue 15 / SEC-2: a batch group keeps tcp/443 and gains the stated rules; still no inbound."""
+    batch = _stated(stated, "batch")
+    assert _egress(stated, "batch") == [HTTPS, *STATED]
+    assert batch["GroupDescription"] == "Batch tasks: no inbound, outbound as stated (SEC-2)"
+    assert "SecurityGroupIngress" not in batch
+
+
+def test_a_batch_group_without_https_anywhere_has_no_egress(stated: Stated) -> None:
+    """Issue 15: with neither rules nor tcp/443 the batch group has no egress at all (only the VPC endpoints, once admitted)."""
+    assert _egress(stated, "batch_closed") == NO_EGRESS
+
+
+def test_stated_groups_are_nag_clean(stated: Stated) -> None:
+    """Synthesized with every cdk-nag pack: no unacknowledged finding and no CDK warning."""
+    assert {p["pluginName"] for p in stated.report["pluginReports"]} >= {"NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321"}
+    assert nag_findings(stated.report) == Counter()
+
+
+@pytest.mark.parametrize(
+    ("rule", "message"),
+    [
+        (EgressRule(port=0, cidrs=["10.0.0.0/8"], description="x"), r"egress\[0\]\.port: 0 is out of range; allowed: .*1\.\.65535"),
+        (EgressRule(port=70000, cidrs=["10.0.0.0/8"], description="x"), r"egress\[0\]\.port: 70000 is out of range"),
+        (EgressRule(port=(9000, 8000), cidrs=["10.0.0.0/8"], description="x"), r"egress\[0\]\.port: \(9000, 8000\) is out of range"),
+        (
+            EgressRule(port=1, protocol="icmp", cidrs=["10.0.0.0/8"], description="x"),  # type: ignore[arg-type]
+            r"egress\[0\]\.protocol: 'icmp' is not allowed; allowed: 'tcp', 'udp'",
+        ),
+        (EgressRule(port=1, description="x"), r"egress\[0\]\.cidrs: no destination; allowed: at least one CIDR or prefix list ID"),
+        (
+            EgressRule(port=1, cidrs=["10.0.0.1/8"], description="x"),
+            r"egress\[0\]\.cidrs: '10.0.0.1/8' is not a network .*allowed: an IPv4",
+        ),
+        (EgressRule(port=1, cidrs=["everywhere"], description="x"), r"egress\[0\]\.cidrs: 'everywhere' is not a network"),
+        (EgressRule(port=1, prefix_list_ids=["s3"], description="x"), r"egress\[0\]\.prefix_list_ids: 's3' is not a prefix list ID"),
+        (
+            EgressRule(port=1, cidrs=["10.0.0.0/8"], description="naïve"),
+            r"egress\[0\]\.description: 'naïve' is not allowed; allowed: 1 to 255",
+        ),
+    ],
+    ids=[
+        "port-0",
+        "port-too-high",
+        "range-backwards",
+        "protocol",
+        "no-destination",
+        "host-bits",
+        "not-a-cidr",
+        "prefix-list",
+        "description",
+    ],
+)
+def test_fails_when_an_egress_rule_is_wrong(rule: EgressRule, message: str) -> None:
+    """Issue 15: each bad rule is refused, naming the rule's index, its field, the value and what is allowed."""
+    stack = new_stack()
+    with pytest.raises(ConstructError, match=r"^Test/Batch: " + message):
+        BatchSecurityGroup(stack, "Batch", props=WorkloadSecurityGroupProps(vpc=plain_vpc(stack), egress=[rule]))
+
+
+def test_fails_when_the_second_rule_is_wrong_naming_its_index() -> None:
+    """Issue 15: the message names which rule of ``egress`` is wrong."""
+    stack = new_stack()
+    bad = EgressRule(port=65536, cidrs=["10.0.0.0/8"], description="x")
+    with pytest.raises(ConstructError, match=r"^Test/Web: egress\[1\]\.port: 65536"):
+        WebTaskSecurityGroup(stack, "Web", props=WorkloadSecurityGroupProps(vpc=plain_vpc(stack), egress=[DATABASE, bad]))
+
+
+def test_fails_when_web_tasks_drop_https_without_stated_rules() -> None:
+    """Issue 15: https_anywhere=False means nothing for a web group that allows all outbound: refused."""
+    stack = new_stack()
+    with pytest.raises(ConstructError, match=r"^Test/Web: https_anywhere: False without egress rules; allowed: egress rules"):
+        WebTaskSecurityGroup(stack, "Web", props=WorkloadSecurityGroupProps(vpc=plain_vpc(stack), https_anywhere=False))

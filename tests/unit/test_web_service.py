@@ -2,23 +2,31 @@
 
 from __future__ import annotations
 
+import json
+from collections import Counter
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import pytest
-from aws_cdk import Duration, Stack
+from aws_cdk import Duration, Stack, Validations
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_route53 as route53
 from aws_cdk import aws_servicediscovery as cloudmap
 from aws_cdk.assertions import Template
 
+from ecs_platform.app_builder import NAG_PACKS
 from ecs_platform.constructs import (
     Cluster,
     ClusterProps,
     ConstructError,
     ContainerProps,
     DeploymentProps,
+    EncryptionKey,
+    EncryptionKeyProps,
     LoadBalancer,
     LoadBalancerProps,
     Network,
@@ -34,6 +42,7 @@ from ecs_platform.constructs.web_service import (
     WebServiceProps,
 )
 from ecs_platform.limits import CATCH_ALL_PRIORITY
+from tests.helpers import nag_findings
 from tests.unit.support import ACCOUNT, AZS, logical_id, new_app, new_stack, of_type, synth, tags_of
 
 NGINX = ecs.ContainerImage.from_registry("nginx:1.27")
@@ -456,3 +465,286 @@ def test_arch7_callers_and_tls_need_a_served_port() -> None:
     props = replace(props, containers=[replace(c, port=None) for c in props.containers])
     with pytest.raises(ConstructError, match=r"callers and tls are for a server, and no container has a port"):
         WebService(stack, "Portless", props=props)
+
+
+# --- issue 15: stickiness, slow start, HTTP/2 and gRPC, host names, Service Connect protocols ----
+
+
+@dataclass
+class Extras:
+    template: Template
+    ids: dict[str, str]
+    services: dict[str, WebService]
+    report: dict[str, Any]
+
+
+def _task_port(extras: Extras, name: str, container: str) -> dict[str, Any]:
+    task = of_type(extras.template, "AWS::ECS::TaskDefinition")[extras.ids[f"{name}.td"]]["Properties"]
+    (mapping,) = next(c for c in task["ContainerDefinitions"] if c["Name"] == container)["PortMappings"]
+    return dict(mapping)
+
+
+def _target_groups(extras: Extras, name: str) -> list[dict[str, Any]]:
+    groups = of_type(extras.template, "AWS::ElasticLoadBalancingV2::TargetGroup")
+    return [groups[extras.ids[key]]["Properties"] for key in (f"{name}.tg", f"{name}.alt") if key in extras.ids]
+
+
+def _attributes(group: dict[str, Any]) -> dict[str, str]:
+    return {a["Key"]: a["Value"] for a in group.get("TargetGroupAttributes", [])}
+
+
+@pytest.fixture(scope="module")
+def extras() -> Extras:
+    """Given, in an app with every cdk-nag pack, an internet-facing HTTPS ALB named shop.example.com with the aliases
+    api.shop.example.com and *.grpc.shop.example.com (its own certificate), a Service Connect namespace and:
+
+    - ``grpc``: protocol_version GRPC, blue/green, stickiness 1 hour, slow start 60 s, route host api.shop.example.com,
+      in the namespace (its port says nothing of its protocol);
+    - ``h2``: protocol_version HTTP2 with app_protocol http2 and no Service Connect, route host x.grpc.shop.example.com
+      (covered by the wildcard alias), a custom gRPC-free health check;
+    - ``plain``: every default, in the namespace (the port becomes http, as before).
+    """
+    app = new_app()
+    Validations.of(app).add_plugins(*(p(app) for p in NAG_PACKS))
+    stack = new_stack(app)
+    network = Network(stack, "Network", props=NetworkProps(availability_zones=AZS))
+    cluster = Cluster(stack, "Cluster", props=ClusterProps(vpc=network.vpc)).cluster
+    key = EncryptionKey(stack, "Key", props=EncryptionKeyProps(description="web service extras"))
+    zone = route53.HostedZone.from_hosted_zone_attributes(stack, "Zone", hosted_zone_id="Z0123456789ABCDEFGHIJ", zone_name="example.com")
+    lb = LoadBalancer(
+        stack,
+        "Alb",
+        props=LoadBalancerProps(
+            vpc=network.vpc,
+            internet_facing=True,
+            domain_name="shop.example.com",
+            domain_zone=zone,
+            aliases=["api.shop.example.com", "*.grpc.shop.example.com"],
+        ),
+    )
+    namespace = cloudmap.HttpNamespace(stack, "Namespace", name="shop.internal")
+    platform = Platform(stack, network, cluster, key, lb)
+    services = {
+        "grpc": WebService(
+            stack,
+            "Grpc",
+            props=_props(
+                platform,
+                service_name="grpc",
+                containers=[ContainerProps(name="app", image=NGINX, port=50051)],
+                route=RouteProps(hosts=["api.shop.example.com"], priority=10),
+                deployment=DeploymentProps(strategy=ecs.DeploymentStrategy.BLUE_GREEN),
+                protocol_version=elbv2.ApplicationProtocolVersion.GRPC,
+                stickiness=Duration.hours(1),
+                slow_start=Duration.seconds(60),
+                service_connect=ServiceConnectProps(namespace=namespace),
+            ),
+        ),
+        "h2": WebService(
+            stack,
+            "H2",
+            props=_props(
+                platform,
+                service_name="h2",
+                containers=[ContainerProps(name="app", image=NGINX, port=8080)],
+                route=RouteProps(hosts=["x.grpc.shop.example.com"], priority=20),
+                protocol_version=elbv2.ApplicationProtocolVersion.HTTP2,
+                app_protocol=ecs.AppProtocol.http2,
+                health_check=HealthCheckProps(path="/healthz"),
+            ),
+        ),
+        "plain": WebService(
+            stack,
+            "Plain",
+            props=_props(
+                platform,
+                service_name="plain",
+                containers=[ContainerProps(name="app", image=NGINX, port=8080)],
+                service_connect=ServiceConnectProps(namespace=namespace),
+            ),
+        ),
+    }
+    ids: dict[str, str] = {}
+    for name, service in services.items():
+        ids[f"{name}.td"] = logical_id(service.task_definition)
+        ids[f"{name}.tg"] = logical_id(service.target_group)
+        ids[f"{name}.service"] = logical_id(service.service)
+        assert service.listener_rule is not None
+        ids[f"{name}.rule"] = logical_id(service.listener_rule)
+        if service.alternate_target_group is not None:
+            ids[f"{name}.alt"] = logical_id(service.alternate_target_group)
+    # When synthesized (it raises on any unacknowledged cdk-nag finding)
+    (template,) = synth(app, stack)
+    report = json.loads((Path(app.outdir) / "validation-report.json").read_text())
+    return Extras(template, ids, services, report)
+
+
+def test_stickiness_keeps_a_client_on_one_task_in_both_target_groups(extras: Extras) -> None:
+    """stickiness: the load balancer's cookie (lb_cookie) for 3600 s, on the blue and the green target group alike."""
+    groups = _target_groups(extras, "grpc")
+    assert len(groups) == 2
+    for group in groups:
+        attributes = _attributes(group)
+        assert attributes["stickiness.enabled"] == "true"
+        assert attributes["stickiness.type"] == "lb_cookie"
+        assert attributes["stickiness.lb_cookie.duration_seconds"] == "3600"
+
+
+def test_slow_start_ramps_new_tasks_up(extras: Extras) -> None:
+    """slow_start: 60 s on both target groups; none where not asked."""
+    for group in _target_groups(extras, "grpc"):
+        assert _attributes(group)["slow_start.duration_seconds"] == "60"
+    assert "slow_start.duration_seconds" not in _attributes(_target_groups(extras, "plain")[0])
+
+
+def test_defaults_set_no_new_target_group_property(extras: Extras) -> None:
+    """Without the new fields the target group is as before: no ProtocolVersion, no stickiness, the HTTP matcher."""
+    (group,) = _target_groups(extras, "plain")
+    assert "ProtocolVersion" not in group
+    assert {k: v for k, v in _attributes(group).items() if k.startswith(("stickiness", "slow_start"))} == {"stickiness.enabled": "false"}
+    assert group["Matcher"] == {"HttpCode": "200-399"}
+    assert group["HealthCheckPath"] == "/"
+
+
+def test_grpc_target_groups_check_health_with_grpc_codes(extras: Extras) -> None:
+    """GRPC: ProtocolVersion GRPC, the gRPC matcher (12, AWS's default) and AWS's health check method for the default path."""
+    for group in _target_groups(extras, "grpc"):
+        assert group["ProtocolVersion"] == "GRPC"
+        assert group["Matcher"] == {"GrpcCode": "12"}
+        assert group["HealthCheckPath"] == "/AWS.ALB/healthcheck"
+        assert group["Protocol"] == "HTTP"
+
+
+def test_http2_target_group_keeps_the_http_matcher(extras: Extras) -> None:
+    """HTTP2: ProtocolVersion HTTP2, the health check path and HTTP codes as given."""
+    (group,) = _target_groups(extras, "h2")
+    assert group["ProtocolVersion"] == "HTTP2"
+    assert group["Matcher"] == {"HttpCode": "200-399"}
+    assert group["HealthCheckPath"] == "/healthz"
+
+
+def test_arch7_service_connect_port_speaks_the_target_groups_protocol(extras: Extras) -> None:
+    """ARCH-7: with Service Connect the serving port's appProtocol follows protocol_version (grpc), stays http by
+    default, and is what app_protocol says without Service Connect (http2)."""
+    assert _task_port(extras, "grpc", "app")["AppProtocol"] == "grpc"
+    assert _task_port(extras, "plain", "app")["AppProtocol"] == "http"
+    assert _task_port(extras, "h2", "app")["AppProtocol"] == "http2"
+
+
+def test_arch4_several_host_names_reach_one_service(extras: Extras) -> None:
+    """ARCH-4: route hosts named by the load balancer's certificate (an alias, a match of a wildcard alias) are the
+    rules' host-header condition."""
+    rules = of_type(extras.template, "AWS::ElasticLoadBalancingV2::ListenerRule")
+    for name, host in (("grpc", "api.shop.example.com"), ("h2", "x.grpc.shop.example.com")):
+        conditions = {c["Field"]: c for c in rules[extras.ids[f"{name}.rule"]]["Properties"]["Conditions"]}
+        assert conditions["host-header"]["HostHeaderConfig"]["Values"] == [host]
+    assert extras.services["grpc"].url == "https://api.shop.example.com"
+
+
+def test_the_extras_are_nag_clean(extras: Extras) -> None:
+    """Synthesized with every cdk-nag pack: no unacknowledged finding."""
+    assert {p["pluginName"] for p in extras.report["pluginReports"]} >= {"AwsSolutions", "NIST.800.53.R5", "HIPAA.Security"}
+    assert nag_findings(extras.report) == Counter()
+
+
+# --- failing cases of the extras ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def https_lb(platform: Platform) -> LoadBalancer:
+    """An HTTPS load balancer of the failing platform, named shop.example.com and www.shop.example.com."""
+    zone = route53.HostedZone.from_hosted_zone_attributes(
+        platform.stack, "Zone", hosted_zone_id="Z0123456789ABCDEFGHIJ", zone_name="example.com"
+    )
+    return LoadBalancer(
+        platform.stack,
+        "HttpsAlb",
+        props=LoadBalancerProps(
+            vpc=platform.network.vpc,
+            internet_facing=True,
+            domain_name="shop.example.com",
+            domain_zone=zone,
+            aliases=["www.shop.example.com"],
+        ),
+    )
+
+
+GRPC = elbv2.ApplicationProtocolVersion.GRPC
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"stickiness": Duration.seconds(0)}, r"stickiness: 0 is out of range; allowed: 1\.\.604800"),
+        ({"stickiness": Duration.days(8)}, r"stickiness: 691200 is out of range; allowed: 1\.\.604800"),
+        ({"stickiness": Duration.millis(1500)}, r"stickiness: 1\.5 seconds; allowed: whole seconds, 1\.\.604800"),
+        ({"slow_start": Duration.seconds(29)}, r"slow_start: 29 is out of range; allowed: 30\.\.900"),
+        ({"slow_start": Duration.minutes(16)}, r"slow_start: 960 is out of range; allowed: 30\.\.900"),
+        ({"deregistration_delay": Duration.seconds(3601)}, r"deregistration_delay: 3601 is out of range; allowed: 0\.\.3600"),
+        (
+            {"protocol_version": GRPC},
+            r"protocol_version: GRPC behind an HTTP listener; allowed: HTTP1, or GRPC on a load balancer with a certificate",
+        ),
+        (
+            {"protocol_version": elbv2.ApplicationProtocolVersion.HTTP2},
+            r"protocol_version: HTTP2 behind an HTTP listener; allowed: HTTP1, or HTTP2 on a load balancer with a certificate",
+        ),
+        (
+            {"https": True, "protocol_version": GRPC, "health_check": HealthCheckProps(path="/health")},
+            r"health_check\.path: '/health' is not a gRPC method; allowed: /package\.service/method",
+        ),
+        (
+            {"https": True, "protocol_version": GRPC, "health_check": HealthCheckProps(healthy_grpc_codes="ok")},
+            r"health_check\.healthy_grpc_codes: 'ok'; allowed: gRPC codes 0 to 99",
+        ),
+        (
+            {"https": True, "route": RouteProps(hosts=["api.example.com"])},
+            r"route\.hosts: 'api\.example\.com' is not a name of the load balancer's certificate; allowed: shop\.example\.com, "
+            r"www\.shop\.example\.com \(or add it to the load balancer's aliases\)",
+        ),
+        (
+            {
+                "app_protocol": ecs.AppProtocol.grpc,
+                "containers": [ContainerProps(name="app", image=NGINX, port=80, app_protocol=ecs.AppProtocol.http)],
+            },
+            r"app_protocol: grpc, and container 'app' says http; allowed: the same protocol, or either alone",
+        ),
+    ],
+)
+def test_fails_when_target_group_extras_are_wrong(
+    platform: Platform, https_lb: LoadBalancer, overrides: dict[str, Any], message: str
+) -> None:
+    """Out-of-range durations, HTTP/2 or gRPC behind an HTTP listener, a gRPC health check that is no gRPC method,
+    an uncertified host, and two app protocols for one port are refused, naming the field, value and what is allowed."""
+    if overrides.pop("https", False):
+        overrides["load_balancer"] = https_lb
+    with pytest.raises(ConstructError, match=message):
+        WebService(platform.stack, f"Bad{abs(hash(message))}", props=_props(platform, **overrides))
+
+
+def test_fails_when_target_group_settings_have_no_load_balancer(platform: Platform) -> None:
+    """stickiness, slow_start and protocol_version belong to the target group: a Service Connect-only service refuses them."""
+    namespace = cloudmap.HttpNamespace(platform.stack, "ExtrasNamespace", name="extras.internal")
+    props = _props(
+        platform,
+        load_balancer=None,
+        service_connect=ServiceConnectProps(namespace=namespace),
+        stickiness=Duration.hours(1),
+        protocol_version=GRPC,
+    )
+    with pytest.raises(ConstructError, match=r"stickiness, protocol_version configure the load balancer's target group; allowed: with a"):
+        WebService(platform.stack, "NoTargetGroup", props=props)
+
+
+def test_fails_when_app_protocol_has_no_port(platform: Platform) -> None:
+    """app_protocol describes the serving port: a client-only member of the namespace has none."""
+    namespace = cloudmap.HttpNamespace(platform.stack, "PortlessNamespace", name="portless.internal")
+    props = _props(
+        platform,
+        load_balancer=None,
+        service_connect=ServiceConnectProps(namespace=namespace),
+        app_protocol=ecs.AppProtocol.grpc,
+        containers=[SIDECAR],
+    )
+    with pytest.raises(ConstructError, match=r"app_protocol: grpc and no container serves a port; allowed: a container port, or none"):
+        WebService(platform.stack, "PortlessGrpc", props=props)
