@@ -247,7 +247,13 @@ _INTEGRATIONS = (
         "rds-data statements and transactions on one Aurora cluster, with read access to its secret.",
         params=(
             _resource("cluster", "cluster", "Aurora cluster ARN or identifier."),
-            _resource("secret", "secret", "Full ARN of the Secrets Manager secret the Data API uses."),
+            _resource(
+                "secret",
+                "secret",
+                "Full ARN of the Secrets Manager secret the Data API uses. Required, unless cluster names an aurora store of "
+                "storage: (its own secret then).",
+                required=False,
+            ),
         ),
         actions={
             "": (
@@ -370,6 +376,16 @@ _INTEGRATIONS = (
         actions={"": ("sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage")},
         kms_service="sqs",
         grants="`sqs:ReceiveMessage`, `DeleteMessage`, `GetQueueAttributes`, `ChangeMessageVisibility`",
+    ),
+    Integration(
+        "sqs_send",
+        "SqsSend",
+        "Sending messages to one queue: a worker's by its name, or any queue by name or ARN (a producer).",
+        params=(_resource("queue", "queue", "The name of a worker of the spec (its queue), or a queue's name or ARN."),),
+        actions={"": ("sqs:SendMessage",)},
+        kms_service="sqs",
+        always_writes=True,
+        grants="`sqs:SendMessage`",
     ),
     Integration(
         "xray",

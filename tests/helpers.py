@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections import Counter
+import json
+from collections import Counter, defaultdict
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -66,3 +67,24 @@ def service_statements(template: Mapping[str, Any]) -> Iterator[tuple[str, str, 
             for service in [services] if isinstance(services, str) else services:
                 if statement["Effect"] == "Allow":
                     yield logical_id, service, statement
+
+
+def role_policy(synth: Synthesized, family_or_name: str, role: str) -> dict[tuple[str, str], set[str]]:
+    """(resource, condition) -> actions of one workload's task or execution role."""
+    td = next(v["Properties"] for v in synth.resources("AWS::ECS::TaskDefinition").values() if v["Properties"]["Family"] == family_or_name)
+    role_id = td["TaskRoleArn" if role == "task" else "ExecutionRoleArn"]["Fn::GetAtt"][0]
+    (policy,) = [p for p in synth.resources("AWS::IAM::ManagedPolicy").values() if p["Properties"]["Roles"] == [{"Ref": role_id}]]
+    flat: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+        assert statement["Effect"] == "Allow"
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        for resource in resources:
+            key = (json.dumps(resource, sort_keys=True) if not isinstance(resource, str) else resource,
+                   json.dumps(statement.get("Condition", {}), sort_keys=True))  # fmt: skip
+            flat[key] |= set(actions)
+    return dict(flat)
+
+
+def actions_on(policy: dict[tuple[str, str], set[str]], resource: str, condition: dict[str, Any] | None = None) -> set[str]:
+    return policy.get((resource, json.dumps(condition or {}, sort_keys=True)), set())

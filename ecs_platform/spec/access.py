@@ -28,6 +28,10 @@ class AccessEntryBase(BaseModel):
     INTEGRATION: ClassVar[Integration]
     type: str
 
+    def value(self, field: str) -> Any:
+        """The value of one of the integration's fields (the models are built at run time, so typed code asks here)."""
+        return getattr(self, field, None)
+
     def resources(self) -> list[tuple[str, str, str]]:
         """``(field, kind, value)`` of each resource the entry names, its KMS key included."""
         found = []

@@ -24,20 +24,21 @@ from ecs_platform.spec.models import (
     Spec,
     WorkerSpec,
 )
+from ecs_platform.spec.references import (
+    job_overrides,
+    log_routing_references,
+    producer_references,
+    store_references,
+    topic_references,
+    unique_names,
+    volume_references,
+)
+from ecs_platform.spec.references import workloads as _workloads
 
 Issue = tuple[str, str]
 Check = Callable[[Spec], Iterator[Issue]]
 
 _ACM_ARN = re.compile(r"arn:(aws|aws-cn|aws-us-gov):acm:([a-z0-9-]+):(\d{12}):certificate/[0-9a-f-]{36}")
-
-
-def _workloads(spec: Spec) -> Iterator[tuple[str, ServiceSpec | JobSpec | WorkerSpec]]:
-    for i, service in enumerate(spec.services):
-        yield f"services[{i}]", service
-    for i, job in enumerate(spec.jobs):
-        yield f"jobs[{i}]", job
-    for i, worker in enumerate(spec.workers):
-        yield f"workers[{i}]", worker
 
 
 def at_least_one_workload(spec: Spec) -> Iterator[Issue]:
@@ -72,6 +73,29 @@ def fargate_sizes(spec: Spec) -> Iterator[Issue]:
         message = limits.check_fargate_size(workload.cpu, workload.memory)
         if message:
             yield f"{path}.memory" if workload.cpu in limits.FARGATE_SIZES else f"{path}.cpu", message
+
+
+def container_lifecycle(spec: Spec) -> Iterator[Issue]:
+    """Each container's ``depends_on`` names containers of its task, waits only for what they can reach, and the
+    task's dependencies have no cycle; a stop timeout over 120 s is refused on Fargate."""
+    for path, workload in _workloads(spec):
+        essential = {c.name: c.essential for c in workload.containers}
+        checked = [c.name for c in workload.containers if c.health_check is not None]
+        fargate = compute_of(spec, workload) == "FARGATE"
+        for j, container in enumerate(workload.containers):
+            at = f"{path}.containers[{j}]"
+            message = limits.check_container_dependencies({container.name: container.depends_on}, essential, checked)
+            if message:
+                yield f"{at}.depends_on", message
+            if container.stop_timeout_seconds is not None:
+                message = limits.check_stop_timeout(container.stop_timeout_seconds, fargate)
+                if message:
+                    yield f"{at}.stop_timeout_seconds", message
+        graph = {c.name: c.depends_on for c in workload.containers if c.depends_on}
+        if all(not limits.check_container_dependencies({n: d}, essential, checked) for n, d in graph.items()):
+            message = limits.check_container_dependencies(graph, essential, checked)
+            if message:
+                yield f"{path}.containers", message
 
 
 def container_reservations_fit_task(spec: Spec) -> Iterator[Issue]:
@@ -168,7 +192,7 @@ def _albs(spec: Spec) -> Iterator[tuple[str, AlbSpec]]:
             yield f"services[{i}].load_balancer", service.load_balancer
 
 
-_ALB_FIELDS = ("public", "https", "certificate_arn", "domain", "web_acl_arn", "test_listener_port")
+_ALB_FIELDS = ("public", "https", "certificate_arn", "domain", "web_acl_arn", "test_listener_port", "allowed_cidrs")
 
 
 def load_balancer_exposure(spec: Spec) -> Iterator[Issue]:
@@ -619,16 +643,85 @@ def service_connect_callers(spec: Spec) -> Iterator[Issue]:
 
 
 def callers_are_services(spec: Spec) -> Iterator[Issue]:
-    """A caller is another service of the spec (over the whole spec: a service left out for a structural
-    error would look unknown)."""
+    """A caller is another service or a worker of the spec (over the whole spec: a workload left out for a
+    structural error would look unknown). Jobs cannot be: RunTask tasks do not join Service Connect."""
     if spec.service_connect is None:
         return
-    names = [s.name for s in spec.services]
+    names = [s.name for s in spec.services] + [w.name for w in spec.workers]
+    jobs = {j.name for j in spec.jobs}
     for i, service in enumerate(spec.services):
         others = ", ".join(n for n in names if n != service.name) or "none (this is the only service)"
         for j, caller in enumerate(service.connect.callers):
-            if caller != service.name and caller not in names:
-                yield f"services[{i}].connect.callers[{j}]", f"{caller!r} is not a service of this spec; allowed: {others}"
+            if caller in jobs:
+                yield (
+                    f"services[{i}].connect.callers[{j}]",
+                    f"{caller!r} is a job: tasks started by RunTask do not join Service Connect; allowed: services and workers "
+                    f"({others}); a job reaches a service through an internal load balancer (load_balancer: {{public: false}})",
+                )
+            elif caller != service.name and caller not in names:
+                yield f"services[{i}].connect.callers[{j}]", f"{caller!r} is not a service or worker of this spec; allowed: {others}"
+
+
+def network_options(spec: Spec) -> Iterator[Issue]:
+    """An existing VPC has a subnet per AZ in each class, no subnet in two classes (SEC-1), and no NAT setting of
+    ours; batch subnets without NAT need the endpoints Fargate pulls images and writes logs through."""
+    network, zones = spec.network, len(spec.environment.availability_zones)
+    existing = network.existing
+    if existing is not None:
+        if network.nat_gateways is not None:
+            yield "network.nat_gateways", "set with an existing VPC, whose NAT gateways are its owner's; allowed: no nat_gateways"
+        seen: dict[str, str] = {}
+        for field in ("public_subnet_ids", "web_subnet_ids", "batch_subnet_ids"):
+            ids = getattr(existing, field)
+            if len(ids) != zones:
+                yield (
+                    f"network.existing.{field}",
+                    f"{len(ids)} subnets for {zones} zones; allowed: one per availability zone, in their order",
+                )
+            for k, subnet in enumerate(ids):
+                if subnet in seen:
+                    yield (
+                        f"network.existing.{field}[{k}]",
+                        f"{subnet} is also in {seen[subnet]}; allowed: a subnet in one class only (SEC-1: public, web and batch apart)",
+                    )
+                seen.setdefault(subnet, field)
+    for name, count in Counter(network.endpoints).items():
+        if count > 1:
+            yield "network.endpoints", f"{name} is listed {count} times; allowed: each endpoint once"
+    if not network.batch_nat:
+        missing = [e for e in limits.BATCH_WITHOUT_NAT_ENDPOINTS if e not in network.endpoints]
+        if missing:
+            yield (
+                "network.batch_nat",
+                f"false, but endpoints lack {', '.join(missing)}: batch tasks could not pull images or write logs; allowed: "
+                f"endpoints including {', '.join(limits.BATCH_WITHOUT_NAT_ENDPOINTS)}, or batch_nat: true",
+            )
+
+
+def load_balancer_options(spec: Spec) -> Iterator[Issue]:
+    """Allow lists narrow a public ALB (an internal one admits the VPC only); HTTP/2 and gRPC target groups need HTTPS."""
+    for path, lb in _albs(spec):
+        if lb.allowed_cidrs and not lb.public:
+            yield (
+                f"{path}.allowed_cidrs",
+                "set on an internal load balancer (it admits the VPC only); allowed: on a public one",
+            )
+    shared = {lb.name: lb for lb in spec.load_balancers}
+    for i, service in enumerate(spec.services):
+        route = service.load_balancer
+        if route is None:
+            continue
+        https = shared[route.shared].https if route.shared in shared else route.https
+        ports = [(c.name, c.port) for c in service.containers]
+        target = limits.serving_container(ports, route.container)
+        container = next((c for c in service.containers if c.name == target), None)
+        if container is not None and container.app_protocol in ("http2", "grpc") and https is False:
+            j = service.containers.index(container)
+            yield (
+                f"services[{i}].containers[{j}].app_protocol",
+                f"{container.app_protocol} behind an HTTP listener; allowed: https: true on the load balancer (ALB target groups "
+                "of HTTP/2 and gRPC need HTTPS), or http",
+            )
 
 
 def service_connect_tls(spec: Spec) -> Iterator[Issue]:
@@ -768,6 +861,7 @@ CHECKS: tuple[Check, ...] = (
     unique_workload_names,
     unique_containers,
     essential_container,
+    container_lifecycle,
     service_has_target,
     load_balancer_exposure,
     https_has_certificate,
@@ -786,6 +880,15 @@ CHECKS: tuple[Check, ...] = (
     governance,
     service_connect_callers,
     callers_are_services,
+    network_options,
+    load_balancer_options,
+    unique_names,
+    store_references,
+    volume_references,
+    log_routing_references,
+    topic_references,
+    producer_references,
+    job_overrides,
     service_connect_tls,
     supervised_jobs,
     capacity_strategy,
@@ -800,7 +903,18 @@ CHECKS: tuple[Check, ...] = (
 
 #: Checks that need every entry of the spec: over a part of it they would report what is missing
 #: only because an entry with a structural error was left out.
-WHOLE_SPEC_CHECKS: frozenset[Check] = frozenset({at_least_one_workload, shared_load_balancers, callers_are_services})
+WHOLE_SPEC_CHECKS: frozenset[Check] = frozenset(
+    {
+        at_least_one_workload,
+        shared_load_balancers,
+        callers_are_services,
+        store_references,
+        volume_references,
+        log_routing_references,
+        topic_references,
+        producer_references,
+    }
+)
 
 
 def check_spec(spec: Spec, *, partial: bool = False) -> list[Issue]:

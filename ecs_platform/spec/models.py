@@ -11,71 +11,14 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+from pydantic import AfterValidator, ConfigDict, Discriminator, Field, Tag, model_validator
 
 from ecs_platform import limits
 from ecs_platform.integrations import check_secret_value_from
 from ecs_platform.spec.access import AccessEntry
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-
-def _check(check: Any) -> AfterValidator:
-    """Wrap a ``check_*`` function (value -> message | None) as a pydantic validator."""
-
-    def validate(value: Any) -> Any:
-        message = check(value)
-        if message:
-            raise ValueError(message)
-        return value
-
-    return AfterValidator(validate)
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _pattern(regex: str, allowed: str) -> AfterValidator:
-    compiled = re.compile(regex)
-    return _check(lambda v: None if compiled.fullmatch(v) else f"{_short(v)} is not valid; allowed: {allowed}")
-
-
-def _range(low: int, high: int, why: str = "") -> Any:
-    return _rule(limits.Range(low, high, why))
-
-
-def _rule(rule: limits.Range) -> Any:
-    """A range rule of :mod:`ecs_platform.limits` as a validator (and the schema's bounds)."""
-    return [_check(rule.check), Field(json_schema_extra={"minimum": rule.low, "maximum": rule.high})]
-
-
-Name = Annotated[
-    str,
-    _pattern(r"[a-z][a-z0-9-]{0,30}[a-z0-9]|[a-z]", "lowercase letters, digits and '-', starting with a letter, 1-32 characters"),
-    Field(json_schema_extra={"pattern": "^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$"}),
-]
-Family = Annotated[
-    str,
-    _pattern(r"[A-Za-z0-9_-]{1,255}", "letters, digits, '-' and '_', 1-255 characters"),
-]
-Port = Annotated[int, *_range(1, 65535)]
-Tags = dict[
-    Annotated[
-        str,
-        _pattern(r"[\w .:/=+@-]{1,128}", "1-128 letters, digits, spaces and _.:/=+-@"),
-        _check(
-            lambda key: (
-                f"{key!r} starts with 'aws:', which AWS reserves; allowed: any other key" if key.lower().startswith("aws:") else None
-            )
-        ),
-    ],
-    Annotated[str, _pattern(r"[\w .:/=+@-]{0,256}", "0-256 letters, digits, spaces and _.:/=+-@")],
-]
-EnvName = Annotated[str, _pattern(r"[A-Za-z_][A-Za-z0-9_]{0,254}", "a letter or '_' followed by letters, digits and '_'")]
+from ecs_platform.spec.base import AbsolutePath, EnvName, Family, Name, Port, Tags, _check, _Model, _pattern, _range, _rule
+from ecs_platform.spec.storage import StoreSpec, TopicSpec
+from ecs_platform.spec.workload_options import Cidr, EgressRuleSpec, LogRoutingSpec, OverridesSpec, VolumeSpec
 
 #: Environment variable names that look like secrets: those belong in ``secrets:`` (SEC-4).
 SECRET_LOOKING = re.compile(r"PASSWORD|PASSWD|TOKEN|SECRET|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|(^|_)KEY($|_)", re.IGNORECASE)
@@ -126,6 +69,33 @@ class EnvironmentEntry(EnvironmentSpec):
     )
 
 
+SubnetIds = Annotated[
+    list[Annotated[str, _pattern(r"subnet-[0-9a-f]{8,17}", "a subnet ID such as subnet-0123456789abcdef0")]],
+    Field(min_length=2, max_length=6),
+]
+
+
+RouteTableId = Annotated[str, _pattern(r"rtb-[0-9a-f]{8,17}", "a route table ID such as rtb-0123456789abcdef0")]
+
+
+class ExistingVpcSpec(_Model):
+    """A VPC someone else owns, by ID, with a subnet per availability zone (in environment.availability_zones' order)
+    for each subnet class: SEC-1 still holds, so the classes may not share a subnet."""
+
+    vpc_id: Annotated[str, _pattern(r"vpc-[0-9a-f]{8,17}", "a VPC ID such as vpc-0123456789abcdef0")] = Field(description="Required.")
+    cidr: Annotated[str, _check(limits.check_vpc_cidr)] = Field(description="The VPC's IPv4 CIDR. Required.")
+    public_subnet_ids: SubnetIds = Field(description="Public subnets (load balancers), one per AZ. Required.")
+    web_subnet_ids: SubnetIds = Field(description="Private subnets of web tasks, one per AZ. Required.")
+    batch_subnet_ids: SubnetIds = Field(description="Private subnets of batch tasks, one per AZ. Required.")
+    web_route_table_ids: list[RouteTableId] = Field(
+        default_factory=list,
+        description="Route tables of the web subnets, in order (for gateway endpoints: s3). Default: none.",
+    )
+    batch_route_table_ids: list[RouteTableId] = Field(
+        default_factory=list, description="Route tables of the batch subnets, in their order. Default: none."
+    )
+
+
 class NetworkSpec(_Model):
     """The VPC: public subnets for load balancers, private subnets for web and for batch tasks (SEC-1)."""
 
@@ -135,6 +105,19 @@ class NetworkSpec(_Model):
     nat_gateways: int | None = Field(
         default=None,
         description="NAT gateways for private-subnet egress. Default: one per AZ in production, 1 otherwise.",
+    )
+    existing: ExistingVpcSpec | None = Field(
+        default=None, description="Use this VPC and its subnets instead of creating one (cidr and nat_gateways do not apply). Default: new."
+    )
+    endpoints: list[Literal[limits.VPC_ENDPOINTS]] = Field(  # type: ignore[valid-type]
+        default_factory=list,
+        description="VPC endpoints in the private subnets, so AWS API traffic stays off NAT: "
+        f"{', '.join(limits.VPC_ENDPOINTS)} (ecr: the API and Docker endpoints; s3: a gateway). Default: none.",
+    )
+    batch_nat: bool = Field(
+        default=True,
+        description="false: the batch subnets have no route to a NAT gateway (jobs reach AWS through the endpoints, which must "
+        "include ecr, logs and s3). Default: true.",
     )
 
 
@@ -170,9 +153,6 @@ class SecretRef(_Model):
                 "'secrets_manager' (a secret ARN) or 'ssm_parameter' (a parameter name)"
             )
         return self
-
-
-AbsolutePath = Annotated[str, _pattern(r"/[A-Za-z0-9_.\-/]{0,254}", "an absolute path such as /tmp")]
 
 
 class ContainerHealthCheckSpec(_Model):
@@ -414,6 +394,33 @@ class ImagesSpec(_Model):
     ) = Field(default=None, description="Docker Hub credentials for the cache (required with docker-hub). Default: none.")
 
 
+#: The capabilities a container may drop (ECS's KernelCapabilities).
+LINUX_CAPABILITIES = (
+    "ALL", "AUDIT_CONTROL", "AUDIT_WRITE", "BLOCK_SUSPEND", "CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID",
+    "IPC_LOCK", "IPC_OWNER", "KILL", "LEASE", "LINUX_IMMUTABLE", "MAC_ADMIN", "MAC_OVERRIDE", "MKNOD", "NET_ADMIN",
+    "NET_BIND_SERVICE", "NET_BROADCAST", "NET_RAW", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_ADMIN", "SYS_BOOT",
+    "SYS_CHROOT", "SYS_MODULE", "SYS_NICE", "SYS_PACCT", "SYS_PTRACE", "SYS_RAWIO", "SYS_RESOURCE", "SYS_TIME",
+    "SYS_TTY_CONFIG", "SYSLOG", "WAKE_ALARM",
+)  # fmt: skip
+
+
+class UlimitSpec(_Model):
+    """One resource limit of a container (Fargate honours nofile; other names apply on EC2)."""
+
+    name: Literal[
+        "core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue", "nice", "nofile", "nproc", "rss", "rtprio", "rttime",
+        "sigpending", "stack",
+    ] = Field(description="The limit, e.g. nofile.")  # fmt: skip
+    soft: Annotated[int, *_range(0, 2**31 - 1)] = Field(description="Soft limit.")
+    hard: Annotated[int, *_range(0, 2**31 - 1)] = Field(description="Hard limit, at least the soft one.")
+
+    @model_validator(mode="after")
+    def _soft_within_hard(self) -> UlimitSpec:
+        if self.soft > self.hard:
+            raise ValueError(f"soft limit {self.soft} exceeds hard limit {self.hard}; allowed: soft <= hard")
+        return self
+
+
 class ContainerSpec(_Model):
     name: Name = Field(description="Container name, unique within its task definition.")
     image: Image = Field(
@@ -445,6 +452,33 @@ class ContainerSpec(_Model):
     gpu: Annotated[int, *_range(0, 16)] = Field(default=0, description="GPUs reserved (EC2 GPU instances only). Default: 0.")
     secrets: dict[EnvName, SecretRef] = Field(
         default_factory=dict, description="Environment variables injected from Secrets Manager or SSM Parameter Store."
+    )
+    entrypoint: list[str] | None = Field(default=None, description="Overrides the image's ENTRYPOINT. Default: the image's.")
+    working_directory: AbsolutePath | None = Field(
+        default=None, description="Directory the command runs in, e.g. /app. Default: the image's WORKDIR."
+    )
+    depends_on: dict[Name, Literal[limits.DEPENDENCY_CONDITIONS]] = Field(  # type: ignore[valid-type]
+        default_factory=dict,
+        description="Containers of the task this one waits for, and for what: START, COMPLETE or SUCCESS (non-essential "
+        "containers only) or HEALTHY (containers with a health check), e.g. {migrate: SUCCESS}. Default: none.",
+    )
+    stop_timeout_seconds: Annotated[int, *_range(2, 86400)] | None = Field(
+        default=None, description="Seconds between SIGTERM and SIGKILL at stop; at most 120 on Fargate. Default: 30 (ECS's)."
+    )
+    init_process: bool = Field(
+        default=False, description="Run an init process (tini) as PID 1 that reaps zombies and forwards signals. Default: false."
+    )
+    ulimits: list[UlimitSpec] = Field(default_factory=list, description="Resource limits, e.g. [{name: nofile, soft: 65535, hard: 65535}].")
+    drop_capabilities: list[Literal[LINUX_CAPABILITIES]] = Field(  # type: ignore[valid-type]
+        default_factory=list, description="Linux capabilities removed from the container, e.g. [ALL] or [NET_RAW]. Default: none."
+    )
+    docker_labels: dict[Annotated[str, _pattern(r"[^\s=]{1,255}", "a label key without spaces or '='")], str] = Field(
+        default_factory=dict, description="Docker labels of the container, e.g. {com.example.team: payments}. Default: none."
+    )
+    app_protocol: Literal["http", "http2", "grpc"] | None = Field(
+        default=None,
+        description="Application protocol of the port: Service Connect's metrics and retries, and the target group's "
+        "protocol version (http2 and grpc need an HTTPS listener). Default: none (plain TCP to Service Connect, HTTP/1.1 to the ALB).",
     )
 
 
@@ -491,6 +525,23 @@ class _WorkloadSpec(_Model):
         default=None, description="Task ephemeral storage in GiB. Default: Fargate's 20 GiB."
     )
     tags: Tags = Field(default_factory=dict, description="Tags for this workload's resources.")
+    volumes: list[VolumeSpec] = Field(default_factory=list, description="EFS and EBS volumes of the tasks. Default: none.")
+    log_routing: LogRoutingSpec | None = Field(
+        default=None, description="Route the containers' logs through a FireLens (Fluent Bit) sidecar. Default: awslogs to CloudWatch."
+    )
+    tracing: Literal["xray"] | None = Field(
+        default=None,
+        description="xray: an AWS Distro for OpenTelemetry collector sidecar sends traces to X-Ray; containers get "
+        "OTEL_EXPORTER_OTLP_ENDPOINT. Default: none.",
+    )
+    egress: list[EgressRuleSpec] | None = Field(
+        default=None,
+        description="The only outbound rules of the tasks besides HTTPS to AWS (web tasks otherwise reach everything, batch "
+        "tasks HTTPS only). Default: the subnet class's.",
+    )
+    overrides: OverridesSpec = Field(
+        default_factory=OverridesSpec, description="CloudFormation properties by path: the escape hatch. Default: none."
+    )
 
     @property
     def task_family(self) -> str:
@@ -523,6 +574,13 @@ class DomainSpec(_Model):
     hosted_zone_name: Annotated[
         str, _pattern(r"([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}", "the zone's DNS name such as example.com")
     ]
+    aliases: list[Annotated[str, _pattern(r"([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}", "a DNS name such as www.example.com")]] = (
+        Field(
+            default_factory=list,
+            max_length=9,
+            description="More names in the zone: on the certificate, each an alias. Default: none.",
+        )
+    )
 
 
 WebAclArn = Annotated[
@@ -551,6 +609,10 @@ class AlbSpec(_Model):
         default=None,
         description="A test listener on this port, open to the VPC only: blue/green, linear and canary deployments "
         "send it to the new revision before production traffic. Default: none.",
+    )
+    allowed_cidrs: list[Cidr] = Field(
+        default_factory=list,
+        description="Networks allowed to reach the listeners of a public ALB, e.g. [203.0.113.0/24]. Default: the internet.",
     )
 
 
@@ -592,6 +654,12 @@ class LoadBalancerSpec(AlbSpec):
         default=None,
         description="A label in the identity of the service's target groups. Give a new one when the service moves to "
         "another load balancer: a target group cannot serve two, so the service gets new ones there. Default: none.",
+    )
+    stickiness_seconds: Annotated[int, *_range(1, 604800)] | None = Field(
+        default=None, description="Keep a client on one task this long (a load balancer cookie). Default: off."
+    )
+    slow_start_seconds: Annotated[int, *_range(30, 900)] | None = Field(
+        default=None, description="Ramp a new task's share of requests up over this time. Default: off."
     )
 
 
@@ -877,6 +945,10 @@ class Spec(_Model):
         default=None,
         description="CloudTrail, AWS Config and GuardDuty, once per account and region (SEC-6, SEC-7, SEC-8). Default: off.",
     )
+    storage: list[StoreSpec] = Field(
+        default_factory=list, description="Buckets, tables, Aurora clusters and file systems the platform owns. Default: none."
+    )
+    topics: list[TopicSpec] = Field(default_factory=list, description="SNS topics the platform owns. Default: none.")
     delivery: DeliverySpec | None = Field(
         default=None, description="The delivery pipeline and GitHub Actions role (ARCH-6). Default: none."
     )

@@ -9,6 +9,7 @@ this module writes that file from the models, so the schema never drifts from th
 
 from __future__ import annotations
 
+import difflib
 import json
 import sys
 from collections.abc import Sequence
@@ -44,14 +45,34 @@ def render(schema: dict[str, Any]) -> str:
     return json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
+def write_or_check(target: Path, text: str, *, check: bool = False, regenerate: str = "") -> int:
+    """Write a file generated from the models, or with ``check`` only compare it: 0 when the committed file is
+    current, 1 with a unified diff (committed -> generated) on stdout when it is stale or missing.
+
+    Shared by the generators of the spec's derived files (this schema, the spec reference).
+    """
+    if check:
+        committed = target.read_text(encoding="utf-8") if target.is_file() else ""
+        if committed == text:
+            print(f"{target} is up to date")
+            return 0
+        diff = difflib.unified_diff(
+            committed.splitlines(keepends=True), text.splitlines(keepends=True), f"{target} (committed)", f"{target} (generated)"
+        )
+        sys.stdout.writelines(diff)
+        print(f"{target} is stale; regenerate it{' with ' + regenerate if regenerate else ''}", file=sys.stderr)
+        return 1
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+    print(f"wrote {target}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Write the schema to ``argv[1]`` (default ``specs/spec.schema.json``)."""
     args = list(sys.argv if argv is None else argv)
     target = Path(args[1]) if len(args) > 1 else DEFAULT_PATH
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(render(spec_json_schema()), encoding="utf-8")
-    print(f"wrote {target}")
-    return 0
+    return write_or_check(target, render(spec_json_schema()))
 
 
 if __name__ == "__main__":

@@ -231,7 +231,7 @@ CASES: dict[str, Bad] = {
     "sec2_caller_that_is_not_a_service": Bad(
         lambda d: svc("orders")(d)["connect"]["callers"].append("billing"),
         f"{ORDERS}.connect.callers[2]",
-        r"'billing' is not a service of this spec",
+        r"'billing' is not a service or worker of this spec",
         r"allowed: storefront, api, search, inventory",
     ),
     "sec2_caller_that_is_the_server_itself": Bad(

@@ -111,7 +111,7 @@ CASES: dict[str, Bad] = {
         "clusters",
         r"unknown key",
         r"allowed keys: app, environment, network, cluster, logs, load_balancers, service_connect, services, jobs, workers, "
-        r"capacity_providers, images, notifications, governance, delivery, tags, permissions_boundary$",
+        r"capacity_providers, images, notifications, governance, storage, topics, delivery, tags, permissions_boundary$",
     ),
     "unknown_nested_key_cpuu": Bad(_set(service, cpuu=256), "services[0].cpuu", r"unknown key", r"allowed keys: .*\bcpu\b.*\bmemory\b"),
     # A missing key has no value; the message says only that it is required (see the report).

@@ -16,7 +16,7 @@ import pytest
 import yaml
 from pydantic import BaseModel
 
-from ecs_platform.spec import access, models
+from ecs_platform.spec import access, models, storage, workload_options
 from ecs_platform.spec.schema import SCHEMA_DIALECT, main, render, spec_json_schema
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,10 +28,11 @@ REGENERATE = "regenerate it with `make schema` (python -m ecs_platform.spec.sche
 MODELS: dict[str, type[BaseModel]] = {
     **{
         name: value
-        for name, value in vars(models).items()
+        for module in (models, storage, workload_options)
+        for name, value in vars(module).items()
         if isinstance(value, type)
         and issubclass(value, BaseModel)
-        and value.__module__ == models.__name__
+        and value.__module__ == module.__name__
         and not name.startswith("_")
         and name != "AlbSpec"  # a base of LoadBalancerSpec and SharedLoadBalancerSpec, never a field's type
         and name != "Spec"  # one environment's spec: the file's root is SpecFile (environment or environments)

@@ -8,7 +8,6 @@ resources and conditions), so each assertion reads "on this ARN, exactly these a
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +17,7 @@ from ecs_platform.constructs import RESOURCE_WILDCARD_ONLY
 from ecs_platform.constructs.container_secret import EXECUTION_ROLE_ACTIONS
 from ecs_platform.integrations import INTEGRATIONS
 from tests.conftest import Synthesized
+from tests.helpers import actions_on, role_policy
 
 ACCOUNT, REGION = "111122223333", "ap-northeast-1"
 KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/0a1b2c3d-4e5f-6789-abcd-ef0123456789"
@@ -28,25 +28,8 @@ def access(synth: Callable[[str], Synthesized]) -> Synthesized:
     return synth("access")
 
 
-def _policy(synth: Synthesized, family_or_name: str, role: str) -> dict[tuple[str, str], set[str]]:
-    """(resource, condition) -> actions of one workload's task or execution role."""
-    td = next(v["Properties"] for v in synth.resources("AWS::ECS::TaskDefinition").values() if v["Properties"]["Family"] == family_or_name)
-    role_id = td["TaskRoleArn" if role == "task" else "ExecutionRoleArn"]["Fn::GetAtt"][0]
-    (policy,) = [p for p in synth.resources("AWS::IAM::ManagedPolicy").values() if p["Properties"]["Roles"] == [{"Ref": role_id}]]
-    flat: dict[tuple[str, str], set[str]] = defaultdict(set)
-    for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
-        assert statement["Effect"] == "Allow"
-        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
-        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
-        for resource in resources:
-            key = (json.dumps(resource, sort_keys=True) if not isinstance(resource, str) else resource,
-                   json.dumps(statement.get("Condition", {}), sort_keys=True))  # fmt: skip
-            flat[key] |= set(actions)
-    return dict(flat)
-
-
-def _on(policy: dict[tuple[str, str], set[str]], resource: str, condition: dict[str, Any] | None = None) -> set[str]:
-    return policy.get((resource, json.dumps(condition or {}, sort_keys=True)), set())
+_policy = role_policy
+_on = actions_on
 
 
 def _api(access: Synthesized) -> dict[tuple[str, str], set[str]]:
@@ -116,7 +99,14 @@ def test_iam5_sqs_polling_on_the_queue_with_its_key(access: Synthesized) -> None
     assert _on(worker, f"arn:aws:sqs:{REGION}:{ACCOUNT}:invoice-requests") == {
         "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"
     }  # fmt: skip
-    assert _on(worker, KEY, {"StringEquals": {"kms:ViaService": f"sqs.{REGION}.amazonaws.com"}}) == {"kms:Decrypt"}
+    # Decrypt to receive; GenerateDataKey because the worker also sends (sqs_send) to a queue under the same key.
+    assert _on(worker, KEY, {"StringEquals": {"kms:ViaService": f"sqs.{REGION}.amazonaws.com"}}) == {"kms:Decrypt", "kms:GenerateDataKey"}
+
+
+def test_iam5_a_producer_may_send_to_one_queue_only(access: Synthesized) -> None:
+    """sqs_send: SendMessage on the named queue, nothing else of SQS on it."""
+    worker = _policy(access, "invoice-worker", "task")
+    assert _on(worker, f"arn:aws:sqs:{REGION}:{ACCOUNT}:invoice-replies") == {"sqs:SendMessage"}
 
 
 def test_iam5_ssm_parameters_by_name_and_by_path(access: Synthesized) -> None:

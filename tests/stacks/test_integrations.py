@@ -50,9 +50,9 @@ def test_iam5_a_model_refuses_an_unknown_key(integration: Integration) -> None:
 
 
 def test_iam5_the_simple_integrations_are_granted_without_code_of_their_own() -> None:
-    """lambda, stepfunctions, eventbridge, kinesis, firehose, sns, sqs and secrets_manager: actions on one resource."""
+    """lambda, stepfunctions, eventbridge, kinesis, firehose, sns, sqs, sqs_send and secrets_manager: actions on one resource."""
     simple = sorted(name for name, integration in INTEGRATIONS.items() if integration.simple)
-    assert simple == ["eventbridge", "firehose", "kinesis", "lambda", "secrets_manager", "sns", "sqs", "stepfunctions"]
+    assert simple == ["eventbridge", "firehose", "kinesis", "lambda", "secrets_manager", "sns", "sqs", "sqs_send", "stepfunctions"]
 
 
 @pytest.mark.parametrize(
