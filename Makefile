@@ -36,7 +36,7 @@ PIP := $(VENV)/bin/python -m pip install --quiet --disable-pip-version-check
 MERMAID_CLI := @mermaid-js/mermaid-cli@12.2.0
 MERMAID_STAMP := .mermaid/.installed
 
-.PHONY: help setup synth test test-fast lint diff deploy deploy-pipeline schema clean access-report run-task cost diagram status bench
+.PHONY: help setup synth test test-fast lint diff deploy deploy-pipeline schema docs clean access-report run-task cost diagram status bench
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -103,6 +103,9 @@ deploy-pipeline: synth ## deploy SPEC's delivery pipeline stack only (AWS creden
 
 schema: $(SYNTH_STAMP) ## regenerate specs/spec.schema.json from the models
 	python -m ecs_platform.spec.schema specs/spec.schema.json
+
+docs: $(SYNTH_STAMP) ## regenerate docs/spec-reference.md (every field of the spec) from the models
+	python -m ecs_platform.spec.reference
 
 clean: ## remove cdk.out/ and caches
 	rm -rf cdk.out .cdk.out.next .mermaid .pytest_cache .mypy_cache .ruff_cache build dist *.egg-info

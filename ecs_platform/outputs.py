@@ -21,3 +21,7 @@ QUEUE_URL = "QueueUrl"
 def output_prefix(workload: str) -> str:
     """Stable output names for a workload: ``my-service`` -> ``MyService`` (``MyServiceUrl``, ...)."""
     return "".join(part.capitalize() for part in workload.split("-"))
+
+
+#: The metadata key under which a resource lists the spec's CloudFormation overrides of it (the summary shows them).
+OVERRIDES_METADATA = "ecs-platform:overrides"

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ecs_platform.outputs import OVERRIDES_METADATA
+
 #: Plugin reports that are not cdk-nag packs.
 _NOT_NAG = {"CloudFormation Validate"}
 
@@ -34,6 +36,8 @@ class StackSummary:
     """Services that run one task (a development environment saving cost; not HA-3)."""
     capacity: list[str] = field(default_factory=list)
     """The EC2 capacity providers of the stack, one line each (ARCH-2, ARCH-3)."""
+    overrides: list[str] = field(default_factory=list)
+    """The spec's CloudFormation overrides in the stack, one line each (the escape hatch)."""
 
 
 @dataclass
@@ -78,6 +82,11 @@ def stacks(outdir: Path) -> list[StackSummary]:
                 if r["Type"] == "AWS::ECS::Service" and r.get("Properties", {}).get("DesiredCount") == 1 and "QueueWorker" not in logical_id
             ),
             capacity=_capacity(template),
+            overrides=[
+                f"{logical_id}: {line}"
+                for logical_id, r in template.get("Resources", {}).items()
+                for line in r.get("Metadata", {}).get(OVERRIDES_METADATA, [])
+            ],
         )
         for artifact, template in _stack_artifacts(outdir)
     ]
@@ -114,6 +123,7 @@ def _capacity(template: dict[str, Any]) -> list[str]:
 def notes(all_stacks: list[StackSummary]) -> list[str]:
     """What a reader of the summary should know: services on one task, and NAT gateways past the EIP quota."""
     lines = [f"EC2 capacity {line}" for stack in all_stacks for line in stack.capacity]
+    lines += [f"override: {stack.display_name} {line}" for stack in all_stacks for line in stack.overrides]
     heard: Counter[str] = Counter()
     alarms: Counter[str] = Counter()
     for stack in all_stacks:

@@ -403,9 +403,15 @@ class AuroraServerless(Construct):
             cluster_identifier=identifier,
             default_database_name=props.database_name,
             credentials=rds.Credentials.from_generated_secret(props.master_username, encryption_key=props.encryption_key),
-            writer=rds.ClusterInstance.serverless_v2("Writer", auto_minor_version_upgrade=True),
+            # Instances named after their cluster: what an operator sees in the console and in RDS events.
+            writer=rds.ClusterInstance.serverless_v2("Writer", auto_minor_version_upgrade=True, instance_identifier=f"{identifier}-writer"),
             readers=[
-                rds.ClusterInstance.serverless_v2(f"Reader{n + 1}", scale_with_writer=True, auto_minor_version_upgrade=True)
+                rds.ClusterInstance.serverless_v2(
+                    f"Reader{n + 1}",
+                    scale_with_writer=True,
+                    auto_minor_version_upgrade=True,
+                    instance_identifier=f"{identifier}-reader{n + 1}",
+                )
                 for n in range(props.readers)
             ],
             serverless_v2_min_capacity=props.min_capacity,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from aws_cdk import CfnOutput, Stack, Tags
+from aws_cdk import CfnOutput, CfnResource, Stack, Tags
 from constructs import Construct
 
 from ecs_platform.constructs import (
@@ -24,8 +24,9 @@ from ecs_platform.constructs import (
     TaskAccessors,
     WebService,
     WorkloadPlatform,
+    apply_overrides,
 )
-from ecs_platform.outputs import DASHBOARD_URL, SERVICE_NAME, output_prefix
+from ecs_platform.outputs import DASHBOARD_URL, OVERRIDES_METADATA, SERVICE_NAME, output_prefix
 from ecs_platform.stacks.identity import keep_beside_parent
 from ecs_platform.stacks.translate import Translation
 
@@ -47,7 +48,22 @@ def adopt(scope: Construct, name: str, workload: TaskAccessors, translation: Tra
     translation.grant_access(scope, name, workload.task_role, platform)
     translation.grant_image_pulls(scope, name, workload.execution_role)
     tag(scope, translation.workload_tags(name))
+    translation.attach_volumes(scope, name, workload, platform)
+    override(workload, translation.overrides(name))
     return output_prefix(name)
+
+
+def override(workload: TaskAccessors, overrides: Mapping[str, Mapping[str, Any]]) -> None:
+    """The spec's CloudFormation overrides of the workload's task definition and service (the escape hatch), each
+    listed in the resource's metadata."""
+    targets = {"task_definition": workload.task_definition, "service": getattr(workload, "service", None)}
+    for kind, values in overrides.items():
+        target = targets[kind]
+        if not values or target is None:
+            continue
+        resource = target.node.default_child
+        assert isinstance(resource, CfnResource)
+        resource.add_metadata(OVERRIDES_METADATA, apply_overrides(resource, values))
 
 
 def load_balancer(scope: Construct, props: LoadBalancerProps) -> LoadBalancer:

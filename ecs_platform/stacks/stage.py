@@ -11,8 +11,9 @@ from ecs_platform.context import availability_zones_context
 from ecs_platform.limits import MAX_RESOURCES_PER_STACK
 from ecs_platform.outputs import output_prefix
 from ecs_platform.spec.models import Spec
+from ecs_platform.stacks.connections import connect
 from ecs_platform.stacks.network_stack import NetworkStack
-from ecs_platform.stacks.services_stack import ServicesStack
+from ecs_platform.stacks.services_stack import ServiceHost, ServicesStack
 from ecs_platform.stacks.translate import Translation
 from ecs_platform.stacks.workload_stack import WorkloadStack
 
@@ -96,6 +97,13 @@ class PlatformStage(Stage):
             for name in names:
                 stack.add_service(name)
             self.service_stacks.append(stack)
+        workloads = {**self.workload_stack.jobs, **self.workload_stack.workers}
+        hosts: list[ServiceHost] = [self.workload_stack, *self.service_stacks]
+        for host in hosts:
+            workloads.update(host.services)
+        connect(t, workloads, self.workload_stack.workers, self.workload_stack.topics, self.network_stack.network)
+        if self.network_stack.network.endpoints_security_group is not None and self.workload_stack.capacity:
+            self.network_stack.network.allow_endpoints_from(self.workload_stack.platform.instances_security_group)
         # A dashboard per stack that holds workloads (an earlier stack cannot read a later one's
         # resources): the environment's, with the cluster, in the workload stack.
         self.workload_stack.add_dashboard(t.name_prefix, cluster_row=True, ec2_capacity=self.workload_stack.ec2_capacity)

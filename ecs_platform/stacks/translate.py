@@ -16,6 +16,7 @@ from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack, TimeZone
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
@@ -24,8 +25,13 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from ecs_platform.constructs import (
+    AppBucketProps,
+    AppTableProps,
+    AppTopicProps,
     AsgCapacityProps,
+    AuroraServerlessProps,
     BatchJobProps,
+    BatchSecurityGroup,
     CodeCommitSource,
     Compute,
     ConnectionSource,
@@ -34,6 +40,9 @@ from ecs_platform.constructs import (
     DeliveryPipelineProps,
     DeliveryTarget,
     DeploymentProps,
+    EgressRule,
+    EncryptionKeyProps,
+    ExistingVpcProps,
     GithubDeployRoleProps,
     GovernanceProps,
     HealthCheckProps,
@@ -42,6 +51,7 @@ from ecs_platform.constructs import (
     JobSchedule,
     LoadBalancer,
     LoadBalancerProps,
+    LogRouterProps,
     ManagedInstancesCapacityProps,
     Network,
     NetworkProps,
@@ -52,16 +62,24 @@ from ecs_platform.constructs import (
     ServiceConnectProps,
     ServiceConnectTlsProps,
     ServiceScalingProps,
+    SharedFileSystemProps,
     Subscribers,
+    TableIndex,
+    TableKey,
     TaskRole,
+    TracingProps,
     WebServiceProps,
+    WebTaskSecurityGroup,
     WorkloadPlatform,
     WorkloadPlatformProps,
+    WorkloadSecurityGroupProps,
+    ebs_volume,
     grant_guardduty_agent_pull,
+    mount_efs,
 )
 from ecs_platform.constructs.image_repository import cached_image, grant_pull_through
 from ecs_platform.integrations import INTEGRATIONS, KINDS, parse_secret_value_from
-from ecs_platform.limits import LOG_RETENTION_DAYS
+from ecs_platform.limits import LOG_RETENTION_DAYS, serving_container
 from ecs_platform.spec.checks import FARGATE_PROVIDERS, compute_of, rule_priorities
 from ecs_platform.spec.models import (
     AlbSpec,
@@ -78,6 +96,8 @@ from ecs_platform.spec.models import (
     Spec,
     WorkerSpec,
 )
+from ecs_platform.spec.references import workloads
+from ecs_platform.spec.storage import STORE_TYPES
 
 #: The CDK bootstrap's qualifier (its default): the container assets repository is cdk-<qualifier>-container-assets-...
 BOOTSTRAP_QUALIFIER = "hnb659fds"
@@ -96,6 +116,14 @@ _STRATEGIES = {
     "linear": ecs.DeploymentStrategy.LINEAR,
     "canary": ecs.DeploymentStrategy.CANARY,
 }
+
+_APP_PROTOCOLS: Mapping[str, ecs.AppProtocol] = {
+    "http": ecs.AppProtocol.http,  # type: ignore[dict-item]  # jsii static properties
+    "http2": ecs.AppProtocol.http2,  # type: ignore[dict-item]
+    "grpc": ecs.AppProtocol.grpc,  # type: ignore[dict-item]
+}
+
+_PROTOCOL_VERSIONS = {"http2": elbv2.ApplicationProtocolVersion.HTTP2, "grpc": elbv2.ApplicationProtocolVersion.GRPC}
 
 _ECR_IMAGE = re.compile(
     r"(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/(?P<repo>[a-z0-9._/-]+)(?::(?P<tag>[\w.-]+)|@(?P<digest>sha256:[0-9a-f]{64}))?"
@@ -152,18 +180,79 @@ class Translation:
         self.log_retention = _RETENTION[spec.logs.retention_days]
         self.images_account = spec.images.account or env.account
         """Account of the platform's image repositories (``images.account``, default the environment's)."""
+        self._stores = {s.name: s for s in spec.storage}
+        self.stores_key: kms.IKey | None = None
+        """The data key, once the workload stack has built it (when :attr:`needs_data_key`)."""
+        self.stores: dict[str, Any] = {}
+        """The stores of ``storage:`` once the workload stack has built them, by name (what workloads reach by name)."""
+        self.topics = [t.name for t in spec.topics]
+        """The topics the platform owns (``topics:``)."""
+        self.subscriptions = [(t.name, s.worker) for t in spec.topics for s in t.subscribers]
+        """``(topic, worker)``: the worker's queue receives the topic."""
+        self.publishers = [(p, t.name) for t in spec.topics for p in t.publishers]
+        """``(workload, topic)``: the workload publishes to the topic."""
+        self.producers = [
+            (w.name, entry.value("queue"))
+            for _, w in workloads(spec)
+            for entry in w.access
+            if entry.type == "sqs_send" and entry.value("queue") in self._workers
+        ]
+        """``(workload, worker)``: the workload sends to the worker's queue (``sqs_send`` naming a worker)."""
+        self.worker_calls = [(c, s.name, self._serving_port(s)) for s in spec.services for c in s.connect.callers if c in self._workers]
+        """``(worker, service, port)``: the worker calls the service's port through Service Connect."""
         self.images_region = spec.images.region or env.region
 
     # --- the network and what the workloads share -------------------------------------------
 
     def network(self) -> NetworkProps:
+        network = self.spec.network
+        existing = network.existing
         return NetworkProps(
             availability_zones=self.availability_zones,
-            cidr=self.spec.network.cidr,
+            cidr=network.cidr,
             nat_gateways=self.spec.nat_gateways,
             flow_log_retention=self.log_retention,
             removal_policy=self.removal_policy,
+            existing=ExistingVpcProps(
+                vpc_id=existing.vpc_id,
+                cidr_block=existing.cidr,
+                public_subnet_ids=existing.public_subnet_ids,
+                web_subnet_ids=existing.web_subnet_ids,
+                batch_subnet_ids=existing.batch_subnet_ids,
+                web_route_table_ids=existing.web_route_table_ids,
+                batch_route_table_ids=existing.batch_route_table_ids,
+            )
+            if existing
+            else None,
+            endpoints=network.endpoints,
+            batch_nat=network.batch_nat,
         )
+
+    @property
+    def vpc_cidr(self) -> str:
+        """The VPC's IPv4 CIDR as a literal (rules that admit the VPC; an import from the network stack would tie them)."""
+        existing = self.spec.network.existing
+        return existing.cidr if existing else self.spec.network.cidr
+
+    def security_group(self, scope: Construct, name: str, network: Network) -> ec2.ISecurityGroup | None:
+        """Workload ``name``'s own group when the spec states its egress rules; None: the construct's default group."""
+        spec = self._workload_spec(name)
+        if spec.egress is None:
+            return None
+        rules = [
+            EgressRule(
+                port=port,
+                protocol=rule.protocol,
+                cidrs=rule.cidrs,
+                prefix_list_ids=rule.prefix_lists,
+                description=rule.description or f"egress {i} of {name}",
+            )
+            for i, rule in enumerate(spec.egress)
+            for port in rule.ports
+        ]
+        props = WorkloadSecurityGroupProps(vpc=network.vpc, name=name, egress=rules)
+        web = isinstance(spec, ServiceSpec)
+        return WebTaskSecurityGroup(scope, "SecurityGroup", props=props) if web else BatchSecurityGroup(scope, "SecurityGroup", props=props)
 
     def platform(self, scope: Construct, network: Network) -> WorkloadPlatformProps:
         spec = self.spec
@@ -288,7 +377,7 @@ class Translation:
             vpc=network.vpc,
             internet_facing=public,
             # A literal CIDR: the VPC's own is an import from the network stack.
-            internal_clients=ec2.Peer.ipv4(self.spec.network.cidr),
+            internal_clients=ec2.Peer.ipv4(self.vpc_cidr),
             vpc_subnets=network.public_subnets if public else network.web_subnets,
             certificate=acm.Certificate.from_certificate_arn(scope, "Certificate", lb.certificate_arn) if lb.certificate_arn else None,
             domain_name=domain.name if domain else None,
@@ -299,6 +388,8 @@ class Translation:
             web_acl_arn=lb.web_acl_arn,
             security_group_name=f"{name}-alb",
             test_listener_port=lb.test_listener_port,
+            aliases=domain.aliases if domain else (),
+            allowed_cidrs=lb.allowed_cidrs,
         )
 
     # --- workloads ----------------------------------------------------------------------------
@@ -320,8 +411,21 @@ class Translation:
             "permissions_boundary": platform.permissions_boundary,
             "cpu_architecture": ecs.CpuArchitecture.ARM64 if spec.architecture == "arm64" else ecs.CpuArchitecture.X86_64,
             "ephemeral_storage_gib": spec.ephemeral_storage_gib,
+            "log_router": self._log_router(spec),
+            "tracing": TracingProps() if spec.tracing == "xray" else None,
             **self._compute(spec),
         }
+
+    def _log_router(self, spec: ServiceSpec | JobSpec | WorkerSpec) -> LogRouterProps | None:
+        """FireLens to the workload's log group (cloudwatch), a bucket of storage: (s3) or a delivery stream (firehose)."""
+        routing = spec.log_routing
+        if routing is None:
+            return None
+        if routing.destination == "s3":
+            assert routing.bucket is not None  # the spec requires it
+            store = self.stores[routing.bucket]
+            return LogRouterProps(destination="s3", bucket=store.bucket, key_prefix=routing.prefix, bucket_key=store.key)
+        return LogRouterProps(destination=routing.destination, delivery_stream=routing.delivery_stream)
 
     def _compute(self, spec: ServiceSpec | JobSpec | WorkerSpec) -> dict[str, Any]:
         """Where the tasks run (ARCH-2) and, on EC2, how they are placed (HA-3: spread; binpack for a job that asks)."""
@@ -353,6 +457,7 @@ class Translation:
         hc = spec.health_check
         return WebServiceProps(
             **self._workload(scope, spec, platform),
+            security_group=self.security_group(scope, name, network),
             load_balancer=load_balancer,
             route=RouteProps(paths=lb.paths, hosts=lb.hosts, priority=self._priorities[name]) if lb else RouteProps(),
             deployment=_deployment(spec),
@@ -377,7 +482,26 @@ class Translation:
             scaling=_scaling(spec),
             capacity_provider_strategies=self._strategies(spec.capacity),
             alarm_topic=platform.alarm_topic,
+            **_given(
+                stickiness=_seconds(lb.stickiness_seconds) if lb else None,
+                slow_start=_seconds(lb.slow_start_seconds) if lb else None,
+                protocol_version=self._protocol_version(spec) if lb else None,
+            ),
         )
+
+    @staticmethod
+    def _serving_port(spec: ServiceSpec) -> int:
+        lb = spec.load_balancer
+        serving = serving_container([(c.name, c.port) for c in spec.containers], lb.container if lb else None)
+        (port,) = [c.port for c in spec.containers if c.name == serving and c.port is not None]
+        return port
+
+    def _protocol_version(self, spec: ServiceSpec) -> elbv2.ApplicationProtocolVersion | None:
+        """HTTP/2 or gRPC to the targets when the serving container's port speaks it; HTTP/1.1 otherwise (the construct's)."""
+        lb = spec.load_balancer
+        serving = serving_container([(c.name, c.port) for c in spec.containers], lb.container if lb else None)
+        protocol = next((c.app_protocol for c in spec.containers if c.name == serving), None)
+        return _PROTOCOL_VERSIONS.get(protocol or "")
 
     def _connect(self, spec: ServiceSpec, platform: WorkloadPlatform) -> ServiceConnectProps | None:
         if platform.namespace is None:
@@ -398,6 +522,7 @@ class Translation:
         spec = self._jobs[name]
         return BatchJobProps(
             **self._workload(scope, spec, platform),
+            security_group=self.security_group(scope, name, network),
             vpc_subnets=network.batch_subnets,
             name=spec.name,
             **_given(count=spec.count, capacity_provider=self.capacity_provider_name(spec.capacity) if spec.capacity else None),
@@ -416,6 +541,7 @@ class Translation:
         spec = self._workers[name]
         return QueueWorkerProps(
             **self._workload(scope, spec, platform),
+            security_group=self.security_group(scope, name, network),
             vpc_subnets=network.batch_subnets,
             queue=sqs.Queue.from_queue_arn(scope, "Queue", spec.queue.arn) if spec.queue.arn else None,
             queue_key=kms.Key.from_key_arn(scope, "QueueKey", spec.queue.kms_key) if spec.queue.kms_key else None,
@@ -425,6 +551,8 @@ class Translation:
             service_name=spec.name,
             capacity_provider_strategies=self._strategies(spec.capacity),
             alarm_topic=platform.alarm_topic,
+            service_connect_namespace=platform.namespace if name in platform.caller_groups else None,
+            caller_group=platform.caller_groups.get(name),
             min_capacity=spec.min_count,
             max_capacity=spec.max_count,
             **_given(
@@ -434,9 +562,156 @@ class Translation:
             ),
         )
 
+    # --- volumes ----------------------------------------------------------------------------------
+
+    @property
+    def needs_data_key(self) -> bool:
+        """The platform owns stores or EBS volumes: they get a key of their own (the data key)."""
+        return bool(self.spec.storage) or any(v.ebs for _, w in workloads(self.spec) for v in w.volumes)
+
+    def data_key(self) -> EncryptionKeyProps:
+        return EncryptionKeyProps(
+            description=f"{self.name_prefix}: the platform's stores and volumes", removal_policy=self.removal_policy, for_log_groups=True
+        )
+
+    @property
+    def store_names(self) -> list[str]:
+        return [s.name for s in self.spec.storage]
+
+    def store_kind(self, name: str) -> str:
+        return self._stores[name].type
+
+    def file_system(self, name: str, network: Network, key: kms.IKey) -> SharedFileSystemProps:
+        store = self._stores[name]
+        assert store.type == "efs"
+        return SharedFileSystemProps(
+            vpc=network.vpc,
+            subnets=network.web_subnets if store.subnets == "web" else network.batch_subnets,
+            encryption_key=key,
+            name=f"{self.name_prefix}-{name}",
+            removal_policy=RemovalPolicy.RETAIN if self.production else RemovalPolicy.DESTROY,
+            file_system_id=store.file_system_id,
+        )
+
+    @property
+    def _store_removal(self) -> RemovalPolicy:
+        return RemovalPolicy.RETAIN if self.production else RemovalPolicy.DESTROY
+
+    def bucket(self, name: str, key: kms.IKey, platform: WorkloadPlatform) -> AppBucketProps:
+        store = self._stores[name]
+        assert store.type == "s3"
+        return AppBucketProps(
+            encryption_key=key,
+            access_log_bucket=platform.load_balancer_logs.server_access_logs if platform.load_balancer_logs else None,
+            versioned=store.versioned,
+            expire_noncurrent_after_days=store.expire_noncurrent_after_days,
+            removal_policy=self._store_removal,
+        )
+
+    def table(self, name: str, key: kms.IKey) -> AppTableProps:
+        store = self._stores[name]
+        assert store.type == "dynamodb"
+        return AppTableProps(
+            encryption_key=key,
+            partition_key=TableKey(name=store.partition_key.name, type=store.partition_key.type),
+            sort_key=TableKey(name=store.sort_key.name, type=store.sort_key.type) if store.sort_key else None,
+            time_to_live_attribute=store.ttl_attribute,
+            global_secondary_indexes=[
+                TableIndex(
+                    name=i.name,
+                    partition_key=TableKey(name=i.partition_key.name, type=i.partition_key.type),
+                    sort_key=TableKey(name=i.sort_key.name, type=i.sort_key.type) if i.sort_key else None,
+                )
+                for i in store.indexes
+            ],
+            deletion_protection=self.production,
+            removal_policy=self._store_removal,
+        )
+
+    def database(self, name: str, network: Network, platform: WorkloadPlatform, key: kms.IKey) -> AuroraServerlessProps:
+        store = self._stores[name]
+        assert store.type == "aurora"
+        subnets = network.web_subnets if store.subnets == "web" else network.batch_subnets
+        return AuroraServerlessProps(
+            vpc=network.vpc,
+            vpc_subnets=subnets,
+            encryption_key=key,
+            engine=store.engine,
+            database_name=store.database_name,
+            min_capacity=store.min_capacity,
+            max_capacity=store.max_capacity,
+            backup_retention_days=store.backup_retention_days or (35 if self.production else 7),
+            deletion_protection=self.production,
+            removal_policy=RemovalPolicy.SNAPSHOT if self.production else RemovalPolicy.DESTROY,
+            log_retention=self.log_retention,
+            cluster_identifier=f"{self.name_prefix}-{name}",
+            permissions_boundary=platform.permissions_boundary,
+        )
+
+    def attach_volumes(self, scope: Construct, name: str, workload: Any, platform: WorkloadPlatform) -> None:
+        """Mount workload ``name``'s volumes: each file system of ``storage:`` through an access point of its own, each
+        EBS volume as a volume ECS creates for every task of the service (constructs under ``scope``)."""
+        spec = self._workload_spec(name)
+        for volume in spec.volumes:
+            container = workload.task.container(volume.container or spec.containers[0].name)
+            at = Construct(scope, f"Volume-{volume.name}")
+            if volume.efs is not None:
+                mount_efs(
+                    at,
+                    task_definition=workload.task_definition,
+                    container=container,
+                    file_system=self.stores[volume.efs],
+                    volume_name=volume.name,
+                    container_path=volume.path,
+                    task_role=workload.task_role,
+                    security_groups=[workload.security_group],
+                    read_only=volume.read_only,
+                    root_directory=f"/{name}",
+                )
+                continue
+            ebs = volume.ebs
+            assert ebs is not None and self.stores_key is not None  # the spec requires efs or ebs; ebs makes a data key
+            workload.service.add_volume(
+                ebs_volume(
+                    at,
+                    task_definition=workload.task_definition,
+                    container=container,
+                    name=volume.name,
+                    container_path=volume.path,
+                    size_gib=ebs.size_gib,
+                    encryption_key=self.stores_key,
+                    volume_type=ebs.type,
+                    file_system_type=ebs.file_system,
+                    iops=ebs.iops,
+                    throughput=ebs.throughput,
+                    permissions_boundary=platform.permissions_boundary,
+                )
+            )
+
+    # --- topics (producers and consumers) ---------------------------------------------------------
+
+    def topic(self, name: str, platform: WorkloadPlatform) -> AppTopicProps:
+        """Topic ``name`` of ``topics:``: ``<app>-<env>-<name>``, under the platform's messaging key."""
+        return AppTopicProps(
+            topic_name=f"{self.name_prefix}-{name}", encryption_key=platform.messaging_key, removal_policy=self.removal_policy
+        )
+
+    def subscription(self, topic: str, worker: str) -> dict[str, Any]:
+        """How worker ``worker``'s queue subscribes to ``topic``: the subscribe_queue keywords."""
+        (found,) = [s for t in self.spec.topics if t.name == topic for s in t.subscribers if s.worker == worker]
+        return {"filter_policy": found.filter_policy or None, "raw_message_delivery": found.raw_message_delivery}
+
+    def _workload_spec(self, name: str) -> ServiceSpec | JobSpec | WorkerSpec:
+        return self._services.get(name) or self._jobs.get(name) or self._workers[name]
+
+    def overrides(self, name: str) -> Mapping[str, Mapping[str, Any]]:
+        """The CloudFormation overrides of workload ``name``: ``task_definition`` and ``service`` property paths."""
+        spec = self._workload_spec(name).overrides
+        return {"task_definition": spec.task_definition, "service": spec.service}
+
     def workload_tags(self, name: str) -> Mapping[str, str]:
         """The workload's own tags (``tags:`` of the service, job or worker)."""
-        workload = self._services.get(name) or self._jobs.get(name) or self._workers[name]
+        workload = self._workload_spec(name)
         return dict(workload.tags)
 
     # --- containers ---------------------------------------------------------------------------
@@ -466,6 +741,15 @@ class Translation:
             if spec.health_check
             else None,
             secrets={env_name: _secret(scope, f"{workload}-{spec.name}-{env_name}", ref) for env_name, ref in spec.secrets.items()},
+            app_protocol=_APP_PROTOCOLS[spec.app_protocol] if spec.app_protocol else None,
+            entry_point=spec.entrypoint,
+            working_directory=spec.working_directory,
+            depends_on={other: ecs.ContainerDependencyCondition[condition] for other, condition in spec.depends_on.items()},
+            stop_timeout=_seconds(spec.stop_timeout_seconds),
+            init_process=spec.init_process,
+            ulimits=[ecs.Ulimit(name=ecs.UlimitName[u.name.upper()], soft_limit=u.soft, hard_limit=u.hard) for u in spec.ulimits],
+            drop_capabilities=[ecs.Capability[c] for c in spec.drop_capabilities],
+            docker_labels=spec.docker_labels,
         )
 
     # --- images -------------------------------------------------------------------------------------
@@ -541,11 +825,17 @@ class Translation:
 
     def grant_access(self, scope: Construct, name: str, role: TaskRole, platform: WorkloadPlatform) -> None:
         """Grant ``role`` each ``access:`` entry of workload ``name``, with imports under ``scope``."""
-        workload = self._services.get(name) or self._jobs.get(name) or self._workers[name]
+        workload = self._workload_spec(name)
         for i, entry in enumerate(workload.access):
             at = Construct(scope, f"Access{i}")
             integration = INTEGRATIONS[entry.type]
             special = _SPECIAL_GRANTS.get(entry.type)
+            if entry.type == "sqs_send" and entry.value("queue") in self._workers:
+                continue  # a worker's queue: granted with the worker once both exist (connections.connect)
+            field = STORE_TYPES.get(entry.type)
+            if field is not None and entry.value(field) in self.stores:
+                _grant_store(role, entry, self.stores[entry.value(field)], workload)
+                continue
             if special is not None:
                 special(at, role, entry, platform)
             else:
@@ -555,6 +845,21 @@ class Translation:
                 key = kms.Key.from_key_arn(at, "Key", entry.kms_key)
                 assert integration.kms_service is not None  # the spec refuses kms_key elsewhere
                 role.grant_kms(key, via_service=integration.kms_service, write=integration.writes(getattr(entry, "level", None)))
+
+
+def _grant_store(role: TaskRole, entry: Any, store: Any, workload: Any) -> None:
+    """An access entry naming a store of ``storage:``: the usual grant on the store's resource, and its key through
+    the service (the stores' key is the platform's own, so the entry names none)."""
+    writes = INTEGRATIONS[entry.type].writes(entry.value("level"))
+    if entry.type == "s3":
+        role.grant_s3(store.bucket, entry.level, prefix=entry.prefix)
+        role.grant_kms(store.key, via_service="s3", write=writes)
+    elif entry.type == "dynamodb":
+        role.grant_dynamodb(store.table, entry.level, indexes=entry.indexes)
+        role.grant_kms(store.key, via_service="dynamodb", write=writes)
+    else:
+        role.grant_rds_data(store.cluster_arn, store.secret)
+        role.grant_kms(store.key, via_service="secretsmanager")
 
 
 def resource_arn(scope: Construct, kind: str, value: str) -> str:

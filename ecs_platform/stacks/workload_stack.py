@@ -10,14 +10,20 @@ from constructs import Construct
 
 from ecs_platform.constructs import (
     GUARDDUTY_OPT_OUT_TAG,
+    AppBucket,
+    AppTable,
+    AppTopic,
     AsgCapacity,
+    AuroraServerless,
     BatchJob,
     ClusterReservationAlarms,
     ClusterReservationAlarmsProps,
+    EncryptionKey,
     LoadBalancer,
     ManagedInstancesCapacity,
     Network,
     QueueWorker,
+    SharedFileSystem,
     WorkloadPlatform,
 )
 from ecs_platform.outputs import CLUSTER_NAME, QUEUE_URL, RUN_TASK_PARAMETERS, SERVICE_NAME, output_prefix
@@ -77,8 +83,38 @@ class WorkloadStack(ServiceHost):
         shared = [*self.platform.shared_values, *(v for lb in self.shared_load_balancers.values() for v in lb.shared_values)]
         for value in shared:
             self.export_value(value)
+        self.data_key = EncryptionKey(self, "DataKey", props=translation.data_key()) if translation.needs_data_key else None
+        """The key of the platform's stores and volumes (storage:, EBS), when it has any."""
+        self.stores = {name: self._store(name) for name in translation.store_names}
+        """The stores of ``storage:`` by name; workloads reach them by it (access:, volumes:, log_routing:)."""
+        translation.stores.update(self.stores)
+        translation.stores_key = self.data_key
+        self.topics = {name: self._topic(name) for name in translation.topics}
+        """The topics the platform owns (``topics:``), by the spec's name."""
         self.jobs = {name: self._job(name) for name in translation.jobs}
         self.workers = {name: self._worker(name) for name in translation.workers}
+        for topic, worker in translation.subscriptions:
+            built = self.workers[worker]
+            self.topics[topic].subscribe_queue(built.queue, built.queue_key, **translation.subscription(topic, worker))
+
+    def _store(self, name: str) -> Any:
+        assert self.data_key is not None
+        scope = Construct(self, f"Store-{name}")
+        kind = self.translation.store_kind(name)
+        if kind == "efs":
+            return SharedFileSystem(scope, "FileSystem", props=self.translation.file_system(name, self.network, self.data_key))
+        if kind == "s3":
+            return AppBucket(scope, "Bucket", props=self.translation.bucket(name, self.data_key, self.platform))
+        if kind == "dynamodb":
+            return AppTable(scope, "Table", props=self.translation.table(name, self.data_key))
+        database = AuroraServerless(scope, "Database", props=self.translation.database(name, self.network, self.platform, self.data_key))
+        output(self, f"{output_prefix(name)}DatabaseSecret", database.secret.secret_arn, f"store {name}: its credentials")
+        return database
+
+    def _topic(self, name: str) -> AppTopic:
+        topic = AppTopic(Construct(self, f"Topic-{name}"), "Topic", props=self.translation.topic(name, self.platform))
+        output(self, f"{output_prefix(name)}TopicArn", topic.topic_arn, f"topic {name}: publish here")
+        return topic
 
     def _job(self, name: str) -> BatchJob:
         scope = Construct(self, f"Job-{name}")

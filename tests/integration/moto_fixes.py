@@ -19,6 +19,9 @@ tests mark the gap ``xfail(strict=True)`` instead.
    moto deletes the role first, and IAM refuses (DeleteConflict, "must detach all policies
    first"). CloudFormation deletes the policy first (it names the role), so the role is
    deleted after its policies are detached: the role's CloudFormation delete now detaches them.
+8. ``AWS::EFS::AccessPoint`` and ``AWS::EFS::FileSystem`` have no ``Fn::GetAtt`` (AttributeError, HTTP
+   500): the task definition's EFS volume reads AccessPointId, the task role's grant the file system's
+   Arn. Added: AccessPointId, FileSystemId and Arn, as CloudFormation documents them.
 
 Extension, distinct from the bug fixes above: ``AWS::ApplicationAutoScaling::ScalableTarget``
 (with its ScheduledActions) and ``AWS::ApplicationAutoScaling::ScalingPolicy``. moto's
@@ -55,6 +58,7 @@ from moto.cloudformation import parsing as cfn_parsing
 from moto.core.common_models import CloudFormationModel
 from moto.ec2.models.elastic_network_interfaces import NetworkInterface
 from moto.ecs.models import EC2ContainerServiceBackend
+from moto.efs.models import AccessPoint, FileSystem
 from moto.elbv2.models import FakeTargetGroup
 from moto.iam.models import Role, iam_backends
 from moto.kms.models import Key
@@ -98,6 +102,26 @@ def _requirements_fixed(task_definition: Any) -> Any:
     keys = ("Memory", "MemoryReservation", "memory", "memoryReservation")
     containers = [c if any(c.get(k) is not None for k in keys) else {**c, "memory": 0} for c in task_definition.container_definitions]
     return _requirements(_ContainersOnly(containers))
+
+
+#: The EFS attributes CloudFormation documents, and where moto keeps them.
+_EFS_ATTRIBUTES = {
+    AccessPoint: {"AccessPointId": "access_point_id", "Arn": "access_point_arn"},
+    FileSystem: {"FileSystemId": "file_system_id", "Arn": "file_system_arn"},
+}
+
+
+def _efs_has_cfn_attr(cls: type, attr: str) -> bool:
+    return attr in _EFS_ATTRIBUTES[cls]
+
+
+def _efs_cfn_attribute(self: Any, attribute_name: str) -> str:
+    attributes = _EFS_ATTRIBUTES[type(self)]
+    if attribute_name not in attributes:
+        from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
+
+        raise UnformattedGetAttTemplateException()
+    return str(getattr(self, attributes[attribute_name]))
 
 
 def _private_dns_name(self: Any) -> str:
@@ -478,5 +502,9 @@ def apply() -> None:
     if "get_cfn_attribute" not in vars(FakeTargetGroup):
         FakeTargetGroup.has_cfn_attr = classmethod(_target_group_has_cfn_attr)  # type: ignore[assignment]
         FakeTargetGroup.get_cfn_attribute = _target_group_cfn_attribute  # type: ignore[attr-defined]
+    for efs_model in _EFS_ATTRIBUTES:
+        if "get_cfn_attribute" not in vars(efs_model):
+            efs_model.has_cfn_attr = classmethod(_efs_has_cfn_attr)  # type: ignore[assignment]
+            efs_model.get_cfn_attribute = _efs_cfn_attribute  # type: ignore[attr-defined]
     if not hasattr(NetworkInterface, "private_dns_name"):
         NetworkInterface.private_dns_name = property(_private_dns_name)  # type: ignore[attr-defined]

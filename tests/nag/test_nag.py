@@ -18,7 +18,7 @@ from ecs_platform.spec import load_spec
 from tests.conftest import SPECS, Synthesized, synthesize
 from tests.helpers import nag_findings
 
-EXAMPLES = ("default", "production", "access", "batch", "web", "services", "ec2", "operations")
+EXAMPLES = ("default", "production", "access", "batch", "web", "services", "ec2", "operations", "complete")
 
 Finding = tuple[str, str]  # (rule ID, construct path)
 
@@ -202,4 +202,30 @@ PINNED["operations"] = {
     "AwsSolutions-IAM5[Resource::<GovernanceLogsDCF0B7AA.Arn>/config/AWSLogs/111122223333/*]",
     # The trail's events go to S3 only unless trail_to_cloudwatch_logs (a second bill per GB).
     *(f"{p}-CloudTrailCloudWatchLogsEnabled" for p in ("NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321")),
+}
+
+#: A real application (issue 15): production's findings but the HTTP redirect's, the prefixes the workloads and the
+#: log router write under, the stores' backups (their services' own, not an AWS Backup plan) and replication, and the
+#: Aurora monitoring streams.
+_PACKS = ("NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321")
+PINNED["complete"] = {
+    "AwsSolutions-SQS3",
+    "AwsSolutions-IAM5[Resource::arn:aws:ecs:ap-northeast-1:111122223333:task/<ClusterC2E21B66>/*]",
+    # ECR login token and X-Ray (the tracing sidecar): no resource-level permission exists.
+    "AwsSolutions-IAM5[Resource::*]",
+    # The queue URLs and topic ARNs producers are told (not secrets), the collector's OTLP endpoint.
+    "AwsSolutions-ECS2",
+    # Objects under the prefixes the access entries and the log router name.
+    *(f"AwsSolutions-IAM5[Resource::<StoreuploadsBucket47A62822.Arn>/{prefix}/*]" for prefix in ("incoming", "logs/api", "reports")),
+    # Enhanced Monitoring names each stream after the DB instance's resource ID.
+    "AwsSolutions-IAM5[Resource::arn:aws:logs:ap-northeast-1:111122223333:log-group:RDSOSMetrics:log-stream:*]",
+    *(f"{p}-{r}" for p in _PACKS for r in ("VPCNoUnrestrictedRouteToIGW", "VPCDefaultSecurityGroupClosed")),
+    # Log buckets write SSE-S3; the uploads bucket's replication is the owner's choice of a second region.
+    *(f"{p}-{r}" for p in _PACKS for r in ("S3DefaultEncryptionKMS", "S3BucketReplicationEnabled")),
+    # The HTTP listener only redirects to HTTPS; no web ACL named.
+    *(f"{p}-ELBv2ACMCertificateRequired" for p in _PACKS),
+    "NIST.800.53.R5-ALBWAFEnabled",
+    "PCI.DSS.321-ALBWAFEnabled",
+    # DynamoDB point-in-time recovery, Aurora's automated backups, EFS's automatic backups: no AWS Backup plan.
+    *(f"{p}-{r}" for p in ("NIST.800.53.R5", "HIPAA.Security") for r in ("DynamoDBInBackupPlan", "RDSInBackupPlan", "EFSInBackupPlan")),
 }

@@ -1,0 +1,60 @@
+"""Producers and consumers (issue 15): the grants and settings that join one workload to another's queue or to a
+topic the platform owns, made once every workload of the environment exists (a producer may be built before the
+worker it sends to, or in another stack).
+
+Each producer's containers learn where to send from their environment: ``<WORKER>_QUEUE_URL`` for a worker's
+queue, ``<TOPIC>_TOPIC_ARN`` for a topic (names upper-cased, ``-`` as ``_``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from aws_cdk import aws_ec2 as ec2
+
+from ecs_platform.constructs import AppTopic, Network, QueueWorker, TaskAccessors
+from ecs_platform.constructs.acknowledge import acknowledge
+from ecs_platform.stacks.translate import Translation
+
+
+def environment_name(name: str, suffix: str) -> str:
+    """``order-events`` and ``TOPIC_ARN`` -> ``ORDER_EVENTS_TOPIC_ARN``."""
+    return f"{name.upper().replace('-', '_')}_{suffix}"
+
+
+def _tell(workload: TaskAccessors, name: str, value: str) -> None:
+    for container in workload.task.containers:
+        container.add_environment(name, value)
+    acknowledge(
+        workload.task_definition,
+        "AwsSolutions-ECS2",
+        "The environment names the queues and topics the workload sends to (URLs and ARNs, not secrets).",
+    )
+
+
+def connect(
+    translation: Translation,
+    workloads: Mapping[str, TaskAccessors],
+    workers: Mapping[str, QueueWorker],
+    topics: Mapping[str, AppTopic],
+    network: Network,
+) -> None:
+    """Grant each producer its workers' queues and each publisher its topics, and tell their containers where they are;
+    let every workload's tasks reach the VPC endpoints."""
+    if network.endpoints_security_group is not None:
+        for workload in workloads.values():
+            network.allow_endpoints_from(workload.security_group)  # type: ignore[attr-defined]  # every workload has its group
+    for producer, worker in translation.producers:
+        workers[worker].grant_send(workloads[producer].task_role)
+        _tell(workloads[producer], environment_name(worker, "QUEUE_URL"), workers[worker].queue.queue_url)
+    for worker, service, port in translation.worker_calls:
+        # A worker's group lets out HTTPS only: open the one port of each service it calls, to that service's tasks.
+        server = workloads[service]
+        workers[worker].security_group.add_egress_rule(
+            server.security_group,  # type: ignore[attr-defined]  # every service has its group
+            ec2.Port.tcp(port),
+            f"Service Connect to {service}",
+        )
+    for publisher, topic in translation.publishers:
+        topics[topic].grant_publish(workloads[publisher].task_role)
+        _tell(workloads[publisher], environment_name(topic, "TOPIC_ARN"), topics[topic].topic_arn)
