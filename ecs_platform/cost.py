@@ -143,7 +143,7 @@ class Assumptions:
     """Stored size of logs as a share of the ingested size (CloudWatch Logs compresses what it keeps). Default: 0.15."""
     nat_gb_per_task_month: float = 5.0
     """Data a task sends and receives through the NAT gateways in a month of running (image pulls, AWS API
-    calls, log shipping: the VPC has no endpoints), in GB. Default: 5."""
+    calls, log shipping), in GB; batch tasks of subnets without NAT (``batch_nat: false``) move none. Default: 5."""
     task_to_task_gb_per_task_month: float = 1.0
     """Data a task exchanges with other tasks in a month of running (Service Connect, shared stores), in GB.
     Default: 1."""
@@ -198,7 +198,7 @@ class Assumptions:
             Assumption(
                 "nat_gb_per_task_month",
                 f"each task moves {self.nat_gb_per_task_month:g} GB a month through NAT (image pulls, AWS APIs, log shipping; "
-                "the VPC has no endpoints)",
+                "the same with VPC endpoints, except batch tasks without NAT)",
             ),
             Assumption(
                 "cross_az",
@@ -245,9 +245,9 @@ class Assumptions:
                 "not_counted",
                 "not counted: data transfer out to the internet, CloudWatch alarms and dashboards, SQS/SNS/KMS requests, "
                 "S3 storage of load balancer access logs, ECR storage, Secrets Manager secrets, Route 53, private CAs, EBS volumes "
-                "of EC2 instances, the free tier and Savings Plans",
+                "of EC2 instances and of tasks, the stores of storage: (S3, DynamoDB, Aurora capacity units, EFS), data processed "
+                "by VPC endpoints, the free tier and Savings Plans",
             ),
-            Assumption("vpc_endpoints", "the platform creates no VPC endpoints: AWS API traffic goes through the NAT gateways"),
         ]
 
     def describe_governance(self) -> list[Assumption]:
@@ -549,6 +549,7 @@ class _Estimator:
     running_services: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     demand: dict[str, dict[str, list[_Demand]]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(list)))
     fargate_vcpu_hours: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    batch_task_hours: dict[str, float] = field(default_factory=lambda: defaultdict(float))
 
     @property
     def hours(self) -> float:
@@ -635,6 +636,8 @@ class _Estimator:
             priced = priced and ok
             scales.append(WorkloadScale(float(tasks), tasks * self.hours, usage, usd))
             self.task_hours[end] += tasks * self.hours
+            if kind == "worker":
+                self.batch_task_hours[end] += tasks * self.hours
             self.fargate_vcpu_hours[end] += usage.on_demand_vcpu_hours + usage.spot_vcpu_hours
             self.container_hours[end] += tasks * self.hours * len(workload.containers)
             self.running_services[end] += 1.0 if tasks else 0.0
@@ -686,6 +689,7 @@ class _Estimator:
             priced = priced and ok
             scales.append(WorkloadScale(runs * count, task_hours, usage, usd))
             self.task_hours[end] += task_hours
+            self.batch_task_hours[end] += task_hours
             self.fargate_vcpu_hours[end] += usage.on_demand_vcpu_hours + usage.spot_vcpu_hours
             self.container_hours[end] += task_hours * len(job.containers)
             if provider not in (FARGATE, FARGATE_SPOT):
@@ -713,13 +717,32 @@ class _Estimator:
     def platform(self) -> list[CostLine]:
         spec, a, h = self.spec, self.a, self.hours
         zones = len(spec.environment.availability_zones)
-        nat = spec.nat_gateways
+        network = spec.network
+        # An existing VPC's NAT gateways are its owner's bill.
+        nat = 0 if network.existing else spec.nat_gateways
         lines: list[CostLine] = []
         ends = ("min", "max")
+        interface = sum(limits.VPC_INTERFACE_ENDPOINTS[name] for name in network.endpoints)
+        if network.existing:
+            self.notes.append(Assumption("existing_vpc", "an existing VPC: its NAT gateways and flow logs are its owner's, not counted"))
+        self.notes.append(
+            Assumption(
+                "vpc_endpoints",
+                f"{interface} interface endpoints in each of the {zones} AZs"
+                + (
+                    "; batch tasks reach AWS through them only (batch_nat: false), so they move nothing through NAT"
+                    if not network.batch_nat
+                    else ""
+                )
+                if network.endpoints
+                else "the spec asks for no VPC endpoints: AWS API traffic goes through the NAT gateways",
+            )
+        )
 
         nat_hour = self.price("NAT gateway hours", "nat_gateway", "hour")
         lines.append(self.line("NAT gateway hours", _both(nat * h * (nat_hour or 0)), f"{nat} x {h:g} h x {_usd(nat_hour)}", nat_hour))
-        nat_gb = {end: a.nat_gb_per_task_month * self.task_months(end) for end in ends}
+        through_nat = {end: self.task_hours[end] - (0.0 if network.batch_nat else self.batch_task_hours[end]) for end in ends}
+        nat_gb = {end: a.nat_gb_per_task_month * through_nat[end] / self.hours if nat else 0.0 for end in ends}
         nat_data = self.price("NAT gateway data", "nat_gateway", "gb_processed")
         lines.append(
             self.line(
@@ -729,6 +752,16 @@ class _Estimator:
                 nat_data,
             )
         )
+        if interface:
+            endpoint_hour = self.price("VPC interface endpoint hours", "vpc_endpoint", "interface_hour_per_az")
+            lines.append(
+                self.line(
+                    "VPC interface endpoint hours",
+                    _both(interface * zones * h * (endpoint_hour or 0)),
+                    f"{interface} endpoints x {zones} AZs x {h:g} h x {_usd(endpoint_hour)}",
+                    endpoint_hour,
+                )
+            )
         cross_gb = {
             end: nat_gb[end] * max(0, zones - nat) / zones + a.task_to_task_gb_per_task_month * self.task_months(end) * (zones - 1) / zones
             for end in ends

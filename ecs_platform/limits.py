@@ -166,6 +166,9 @@ VPC_ENDPOINTS = (
     "dynamodb", "ecr", "ecs", "kms", "logs", "monitoring", "s3", "secretsmanager", "sns", "sqs", "ssm", "ssmmessages", "sts",
 )  # fmt: skip
 
+#: Interface endpoints (billed per AZ-hour) each name of VPC_ENDPOINTS creates; s3 and dynamodb are free gateways.
+VPC_INTERFACE_ENDPOINTS: Mapping[str, int] = {name: {"ecr": 2, "ecs": 3, "s3": 0, "dynamodb": 0}.get(name, 1) for name in VPC_ENDPOINTS}
+
 #: What batch tasks without a NAT route need: image pulls (ECR API, Docker, S3 layers) and awslogs.
 BATCH_WITHOUT_NAT_ENDPOINTS = ("ecr", "logs", "s3")
 

@@ -600,3 +600,16 @@ def test_cost1_the_synthesis_summary_shows_each_environments_estimate_in_one_lin
 
     assert cost_lines(str(DEFAULT_SPEC), {"dev"}) == [f"cost: dev: {one_line(default)} (make cost SPEC={DEFAULT_SPEC} ENV=dev: each line)"]
     assert cost_lines(str(DEFAULT_SPEC), {"prod"}) == []  # only what was synthesized
+
+
+def test_cost1_vpc_endpoints_are_listed_and_batch_tasks_without_nat_move_nothing_through_it() -> None:
+    """Interface endpoints are billed per AZ-hour (not priced in the price file: listed as such); with batch_nat false
+    the workers' and jobs' tasks send no data through NAT, so NAT data falls to the web tasks' share."""
+    spec = load_specs(PROJECT_ROOT / "specs" / "complete.yaml")[0]
+    with_endpoints, plain = estimate(spec), estimate(spec.model_copy(update={"network": type(spec.network)()}))
+    endpoints = next(x for x in with_endpoints.platform if x.name == "VPC interface endpoint hours")
+    assert endpoints.priced is False and endpoints.basis.startswith("9 endpoints x 2 AZs")
+    assert "VPC interface endpoint hours" not in {x.name for x in plain.platform}
+    data = [next(x for x in r.platform if x.name == "NAT gateway data processed") for r in (with_endpoints, plain)]
+    assert 0 < data[0].max_usd < data[1].max_usd
+    assert any(a.name == "vpc_endpoints" and "batch_nat: false" in a.text for a in with_endpoints.assumptions)

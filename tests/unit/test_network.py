@@ -633,3 +633,14 @@ def test_the_spec_offers_exactly_the_endpoints_the_network_builds() -> None:
     from ecs_platform.limits import VPC_ENDPOINTS
 
     assert tuple(sorted(VPC_ENDPOINTS)) == ENDPOINTS
+
+
+def test_the_cost_estimate_counts_the_interface_endpoints_the_network_builds() -> None:
+    """limits.VPC_INTERFACE_ENDPOINTS (what COST-1 bills per AZ-hour) follows the construct's endpoint table."""
+    from ecs_platform.constructs.network import GATEWAY_ENDPOINTS, INTERFACE_ENDPOINTS
+    from ecs_platform.limits import VPC_INTERFACE_ENDPOINTS
+
+    assert VPC_INTERFACE_ENDPOINTS == {
+        **{name: len(services) for name, services in INTERFACE_ENDPOINTS.items()},
+        **dict.fromkeys(GATEWAY_ENDPOINTS, 0),
+    }
