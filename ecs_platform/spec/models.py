@@ -55,6 +55,7 @@ class EnvironmentSpec(_Model):
         Field(json_schema_extra={"minItems": limits.AVAILABILITY_ZONES.low, "maxItems": limits.AVAILABILITY_ZONES.high}),
     ] = Field(
         description="AZ names the VPC spans (at least two, HA-2). Naming them avoids an AWS lookup at synthesis.",
+        examples=[["ap-northeast-1a", "ap-northeast-1c"]],
     )
 
 
