@@ -56,20 +56,26 @@ class PlatformStage(Stage):
         # The stacks' own tags (with @aws-cdk/core:explicitStackTags, Tags.of() tags only the resources):
         # `ecs-platform preflight` finds the deployed stacks of this app and environment by them.
         stack_tags = {"App": t.app, "Environment": t.environment}
-        self.network_stack = NetworkStack(
-            self,
-            "Network",
-            props=t.network(),
-            stack_name=f"{t.name_prefix}-network",
-            tags=stack_tags,
-            description=f"{label}: VPC, subnets, flow logs",
-            termination_protection=t.production,
+        # An existing VPC without endpoints leaves the network stack nothing to create (CloudFormation refuses an empty
+        # stack): the VPC is then imported where the workloads are.
+        self.network_stack: NetworkStack | None = (
+            NetworkStack(
+                self,
+                "Network",
+                props=t.network(),
+                stack_name=f"{t.name_prefix}-network",
+                tags=stack_tags,
+                description=f"{label}: VPC, subnets, flow logs",
+                termination_protection=t.production,
+            )
+            if t.network_stack
+            else None
         )
         self.workload_stack = WorkloadStack(
             self,
             "Workloads",
             translation=t,
-            network=self.network_stack.network,
+            network=self.network_stack.network if self.network_stack else None,
             stack_name=f"{t.name_prefix}-workloads",
             tags=stack_tags,
             description=f"{label}: ECS cluster, services and jobs",
@@ -86,7 +92,7 @@ class PlatformStage(Stage):
                 self,
                 output_prefix(group),  # services-2 -> Services2, as ecs-platform 0.1 named its second stack
                 translation=t,
-                network=self.network_stack.network,
+                network=self.workload_stack.network,
                 platform=self.workload_stack.platform,
                 shared_load_balancers=self.workload_stack.shared_load_balancers,
                 stack_name=f"{t.name_prefix}-{group}",
@@ -101,9 +107,10 @@ class PlatformStage(Stage):
         hosts: list[ServiceHost] = [self.workload_stack, *self.service_stacks]
         for host in hosts:
             workloads.update(host.services)
-        connect(t, workloads, self.workload_stack.workers, self.workload_stack.topics, self.network_stack.network)
-        if self.network_stack.network.endpoints_security_group is not None and self.workload_stack.capacity:
-            self.network_stack.network.allow_endpoints_from(self.workload_stack.platform.instances_security_group)
+        network = self.workload_stack.network
+        connect(t, workloads, self.workload_stack.workers, self.workload_stack.topics, network)
+        if network.endpoints_security_group is not None and self.workload_stack.capacity:
+            network.allow_endpoints_from(self.workload_stack.platform.instances_security_group)
         # A dashboard per stack that holds workloads (an earlier stack cannot read a later one's
         # resources): the environment's, with the cluster, in the workload stack.
         self.workload_stack.add_dashboard(t.name_prefix, cluster_row=True, ec2_capacity=self.workload_stack.ec2_capacity)
@@ -125,4 +132,4 @@ class PlatformStage(Stage):
 
     @property
     def stacks(self) -> list[Stack]:
-        return [self.network_stack, self.workload_stack, *self.service_stacks]
+        return [*([self.network_stack] if self.network_stack else []), self.workload_stack, *self.service_stacks]

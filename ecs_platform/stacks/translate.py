@@ -229,6 +229,11 @@ class Translation:
         )
 
     @property
+    def network_stack(self) -> bool:
+        """The network stack has something to create: a VPC, or endpoints in an existing one."""
+        return self.spec.network.existing is None or bool(self.spec.network.endpoints)
+
+    @property
     def vpc_cidr(self) -> str:
         """The VPC's IPv4 CIDR as a literal (rules that admit the VPC; an import from the network stack would tie them)."""
         existing = self.spec.network.existing

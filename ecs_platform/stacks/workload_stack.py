@@ -36,13 +36,14 @@ class WorkloadStack(ServiceHost):
     """The :class:`WorkloadPlatform` (cluster, key, topics), the shared load balancers, every job
     and worker, and the services :meth:`add_service` puts here."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, translation: Translation, network: Network, **kwargs: Any) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, translation: Translation, network: Network | None, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.translation = translation
-        self.network = network
+        self.network = network or Network(self, "Network", props=translation.network())
+        """The network stack's, or an existing VPC imported here when the network stack has nothing to create."""
         # ``Default``: CDK leaves this ID out of logical IDs, so the platform's resources keep
         # the IDs they had as direct children of the stack.
-        self.platform = WorkloadPlatform(self, "Default", props=translation.platform(self, network))
+        self.platform = WorkloadPlatform(self, "Default", props=translation.platform(self, self.network))
         output(self, CLUSTER_NAME, self.platform.cluster.cluster_name, "ECS cluster (CLI-8)")
         if self.platform.alarm_topic is not None:
             output(self, "AlarmTopic", self.platform.alarm_topic.topic_arn, "Subscribe to hear of service alarms (OBS-2)")
@@ -53,10 +54,10 @@ class WorkloadStack(ServiceHost):
         for name in translation.capacity_providers:
             scope = Construct(self, f"Capacity-{name}")
             if translation.capacity_kind(name) == "asg":
-                self.capacity[name] = AsgCapacity(scope, "Asg", props=translation.asg_capacity(name, network, self.platform))
+                self.capacity[name] = AsgCapacity(scope, "Asg", props=translation.asg_capacity(name, self.network, self.platform))
             else:
                 self.capacity[name] = ManagedInstancesCapacity(
-                    scope, "ManagedInstances", props=translation.managed_instances(scope, name, network, self.platform)
+                    scope, "ManagedInstances", props=translation.managed_instances(scope, name, self.network, self.platform)
                 )
         if translation.runtime_monitoring_opt_out:
             # GuardDuty reads its opt-out from the cluster (Fargate tasks) and the instances (EC2 capacity) only.
@@ -74,7 +75,7 @@ class WorkloadStack(ServiceHost):
         """The spec's shared ALBs by name; services route from them with listener rules."""
         for name in translation.shared_load_balancers:
             scope = Construct(self, f"LoadBalancer-{name}")
-            load_balancer = build_load_balancer(scope, translation.shared_load_balancer(scope, name, network, self.platform))
+            load_balancer = build_load_balancer(scope, translation.shared_load_balancer(scope, name, self.network, self.platform))
             output(self, f"{output_prefix(name)}LoadBalancerUrl", load_balancer.url(), f"shared load balancer {name}")
             self.shared_load_balancers[name] = load_balancer
         # Exported whether or not a services stack imports them today: CloudFormation deploys this
