@@ -27,7 +27,14 @@ from ecs_platform.constructs.acknowledge import acknowledge
 from ecs_platform.constructs.errors import ConstructError, refuse
 from ecs_platform.constructs.execution_role import ExecutionRole
 from ecs_platform.constructs.scoped_role import EcsTaskRoleProps
-from ecs_platform.constructs.sidecars import TRACING_APP_ENVIRONMENT, LogRouterProps, TracingProps, add_log_router, add_otel_collector
+from ecs_platform.constructs.sidecars import (
+    TRACING_APP_ENVIRONMENT,
+    LogRouterProps,
+    TracingProps,
+    add_log_router_container,
+    add_otel_collector,
+    firelens_log_driver,
+)
 from ecs_platform.constructs.task_role import TaskRole
 from ecs_platform.limits import (
     check_container_count,
@@ -340,11 +347,15 @@ class FargateTask(Construct):
             router = props.log_router
             if router.destination == "cloudwatch" and router.log_group is None:
                 router = replace(router, log_group=self.log_group)
-            self._log_driver = add_log_router(self.task_definition, props=router, log_driver_for_router=awslogs, task_role=self.task_role)
+            self._log_driver = firelens_log_driver(self.task_definition, props=router, task_role=self.task_role)
         containers = list(props.containers)
         if props.tracing is not None:
             containers = [replace(c, environment={**TRACING_APP_ENVIRONMENT, **c.environment}) for c in containers]
+        # The workload's own containers first: ContainerDefinitions.0 is its first container, as the spec's overrides
+        # and Copilot's taskdef_overrides expect; the sidecars follow.
         self.containers = [self._add_container(c) for c in containers]
+        if props.log_router is not None:
+            add_log_router_container(self.task_definition, props=router, log_driver_for_router=awslogs)
         if props.tracing is not None:
             add_otel_collector(self.task_definition, props=props.tracing, log_driver=awslogs, task_role=self.task_role)
         self._dependencies(props)

@@ -5,7 +5,7 @@ its backlog per task (issue: batch jobs and queue workers). Other workloads may 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -28,6 +28,9 @@ from ecs_platform.constructs.security_groups import BatchSecurityGroup, Security
 from ecs_platform.constructs.service_alarms import insights_metric, service_alarms
 from ecs_platform.constructs.task_role import TaskRole
 from ecs_platform.limits import BACKLOG_PER_TASK, WORKER_MAX_TASKS, WORKER_MIN_TASKS, check_task_range
+
+#: The environment variable every container of a worker finds its queue's URL in.
+QUEUE_URL_VARIABLE = "QUEUE_URL"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -101,7 +104,9 @@ class QueueWorker(TaskAccessors, Construct):
             self.queue, queue_key = props.queue, props.queue_key
         self.queue_key: kms.IKey | None = queue_key
         """The key of the worker's queue (``message_key`` for its own queue, ``queue_key`` for an existing one)."""
-        self.task = FargateTask(self, "Task", props=props)
+        # The application finds its queue in QUEUE_URL (as Copilot's workers found it in COPILOT_QUEUE_URI).
+        containers = [replace(c, environment={QUEUE_URL_VARIABLE: self.queue.queue_url, **c.environment}) for c in props.containers]
+        self.task = FargateTask(self, "Task", props=replace(props, containers=containers))
         self.task.task_role.grant_sqs_consume(self.queue)
         if queue_key is not None:
             self.task.task_role.grant_kms(queue_key, via_service="sqs")

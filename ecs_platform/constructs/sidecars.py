@@ -138,15 +138,34 @@ def add_log_router(
     task_definition: ecs.TaskDefinition, *, props: LogRouterProps, log_driver_for_router: ecs.LogDriver, task_role: TaskRole
 ) -> ecs.LogDriver:
     """Add the FireLens ``log_router`` container to ``task_definition`` and return the log driver the application
-    containers must use to send their logs to ``props.destination``.
+    containers must use to send their logs to ``props.destination`` (:func:`firelens_log_driver`, then
+    :func:`add_log_router_container`; a task that wants its own containers first calls the two in turn)."""
+    driver = firelens_log_driver(task_definition, props=props, task_role=task_role)
+    add_log_router_container(task_definition, props=props, log_driver_for_router=log_driver_for_router)
+    return driver
 
-    Call it before adding the application containers (they take the returned driver). The router logs itself
-    through ``log_driver_for_router`` (the task's ``awslogs`` group), so a broken destination stays visible. The
-    router is essential: without it the application's logs go nowhere. It runs as root, which FireLens requires
-    (the ECS agent hands it a Unix socket in a root-owned directory), on a read-only root filesystem with ``/tmp``
-    on a task volume. ``task_role`` gets exactly the destination's write actions (IAM-5).
-    """
+
+def firelens_log_driver(task_definition: ecs.TaskDefinition, *, props: LogRouterProps, task_role: TaskRole) -> ecs.LogDriver:
+    """The log driver that sends a container's logs through the task's FireLens router to ``props.destination``;
+    ``task_role`` gets exactly the destination's write actions (IAM-5). The task needs the router
+    (:func:`add_log_router_container`) before it is synthesized."""
     _check_router(task_definition, props)
+    if props.destination == "cloudwatch":
+        options = _to_cloudwatch(props, task_role)
+    elif props.destination == "s3":
+        options = _to_s3(props, task_role)
+    else:
+        options = _to_firehose(task_definition, props, task_role)
+    return ecs.LogDrivers.firelens(options=options)
+
+
+def add_log_router_container(
+    task_definition: ecs.TaskDefinition, *, props: LogRouterProps, log_driver_for_router: ecs.LogDriver
+) -> ecs.ContainerDefinition:
+    """The FireLens ``log_router`` container. It logs itself through ``log_driver_for_router`` (the task's
+    ``awslogs`` group), so a broken destination stays visible. It is essential: without it the application's logs
+    go nowhere. It runs as root, which FireLens requires (the ECS agent hands it a Unix socket in a root-owned
+    directory), on a read-only root filesystem with ``/tmp`` on a task volume."""
     router = task_definition.add_firelens_log_router(
         LOG_ROUTER_NAME,
         container_name=LOG_ROUTER_NAME,
@@ -160,13 +179,7 @@ def add_log_router(
     volume = f"{LOG_ROUTER_NAME}-scratch"
     task_definition.add_volume(name=volume)
     router.add_mount_points(ecs.MountPoint(container_path=ROUTER_SCRATCH_PATH, source_volume=volume, read_only=False))
-    if props.destination == "cloudwatch":
-        options = _to_cloudwatch(props, task_role)
-    elif props.destination == "s3":
-        options = _to_s3(props, task_role)
-    else:
-        options = _to_firehose(task_definition, props, task_role)
-    return ecs.LogDrivers.firelens(options=options)
+    return router
 
 
 def add_otel_collector(

@@ -131,6 +131,8 @@ def test_every_acknowledgement_carries_a_reason(name: str, synth: Callable[[str]
 #: Batch work without a load balancer: the network's two, the dead-letter queues, tagging and
 #: supervising this cluster's tasks, and the state machine's logging/tracing APIs on '*'.
 PINNED["batch"] = {
+    # A worker's containers find their queue in QUEUE_URL (a URL, not a secret).
+    "AwsSolutions-ECS2",
     *{
         f"{p}-{r}"
         for p in ("NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321")
@@ -168,6 +170,8 @@ PINNED["services"] = {
 #: cdk-nag does not read in a launch template named by a mixed instances policy (the template requires it).
 PINNED["ec2"] = {
     *PINNED["web"],
+    # A worker's containers find their queue in QUEUE_URL (a URL, not a secret).
+    "AwsSolutions-ECS2",
     "AwsSolutions-AS3",
     "AwsSolutions-EC26",
     "AwsSolutions-IAM5[Resource::*]",
@@ -189,6 +193,8 @@ PINNED["ec2"] = {
 #: documented exceptions (AWS_ConfigRole, the prefixes Config and CloudTrail name their files under, replication).
 PINNED["operations"] = {
     *PINNED["web"],
+    # A worker's containers find their queue in QUEUE_URL (a URL, not a secret).
+    "AwsSolutions-ECS2",
     # HTTP only (no domain in the example), as the default spec.
     *(f"{p}-ALBHttpToHttpsRedirection" for p in ("NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321")),
     # The job's schedule and its tasks' tags; the registry login for GuardDuty's agent (ecr:GetAuthorizationToken).

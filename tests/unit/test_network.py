@@ -640,7 +640,7 @@ def test_the_cost_estimate_counts_the_interface_endpoints_the_network_builds() -
     from ecs_platform.constructs.network import GATEWAY_ENDPOINTS, INTERFACE_ENDPOINTS
     from ecs_platform.limits import VPC_INTERFACE_ENDPOINTS
 
-    assert VPC_INTERFACE_ENDPOINTS == {
+    assert {
         **{name: len(services) for name, services in INTERFACE_ENDPOINTS.items()},
         **dict.fromkeys(GATEWAY_ENDPOINTS, 0),
-    }
+    } == VPC_INTERFACE_ENDPOINTS
