@@ -36,7 +36,7 @@ PIP := $(VENV)/bin/python -m pip install --quiet --disable-pip-version-check
 MERMAID_CLI := @mermaid-js/mermaid-cli@12.2.0
 MERMAID_STAMP := .mermaid/.installed
 
-.PHONY: help setup synth test test-fast lint diff deploy deploy-pipeline schema docs clean access-report run-task cost diagram status bench
+.PHONY: help setup synth test test-fast lint diff deploy deploy-pipeline schema docs import-copilot clean access-report run-task cost diagram status bench
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -132,6 +132,10 @@ diagram: $(SYNTH_STAMP) $(if $(filter svg png,$(FORMAT)),$(MERMAID_STAMP)) ## SP
 
 status: $(SYNTH_STAMP) ## what a deployed SPEC [ENV=name] is doing: rollouts, stopped tasks and why, alarms, job runs (AWS credentials)
 	@python -m ecs_platform.cli status --spec $(SPEC) $(if $(ENV),--env $(ENV)) $(if $(REGION),--region $(REGION))
+
+import-copilot: $(SYNTH_STAMP) ## a spec from an AWS Copilot workspace: DIR=path/to/app OUT=specs/app.yaml [ENV=name]
+	@test -n "$(DIR)" -a -n "$(OUT)" || { echo "usage: make import-copilot DIR=path/to/app OUT=specs/app.yaml [ENV=name]" >&2; exit 2; }
+	@python -m ecs_platform.cli import copilot $(DIR) --out $(OUT) $(if $(ENV),--env $(ENV))
 
 bench: setup $(DEV_STAMP) ## the benchmarks of bench/ (minutes; figures in bench/RESULTS.md)
 	python bench/synth_end_to_end.py

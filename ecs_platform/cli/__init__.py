@@ -5,6 +5,7 @@ ecs-platform preflight [ASSEMBLY] [--region R]
 ecs-platform cost [--spec PATH] [--env NAME] [--json] [--governance]
 ecs-platform status [--spec PATH] [--env NAME] [--region R] [--json]
 ecs-platform diagram [--spec PATH] [--env NAME] [--format mermaid|svg|png] [--output FILE]
+ecs-platform import copilot DIR --out PATH [--env NAME] [--region R] [--availability-zones A,B] [--account ID]
 
 Nothing here imports CDK (or Node): the commands talk to AWS through boto3 only, and start
 fast. Each subcommand lives in its own module, imported only when it runs.
@@ -33,6 +34,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "cost": ("ecs_platform.cli.cost", "estimate what an environment of a spec costs a month, at its minimum and maximum scale"),
     "status": ("ecs_platform.cli.status", "what a deployed environment is doing: deployments, stopped tasks and why, alarms, job runs"),
     "diagram": ("ecs_platform.cli.diagram", "the spec's architecture as a Mermaid flowchart (or SVG/PNG where a renderer is installed)"),
+    "import": ("ecs_platform.cli.import_copilot", "an AWS Copilot workspace's manifests as a spec, with a report of every field"),
 }
 
 

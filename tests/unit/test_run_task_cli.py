@@ -429,7 +429,10 @@ def test_fails_when_run_task_is_called_with_a_count_out_of_range(aws: Aws, fake_
 
 def test_fails_when_the_command_is_unknown(capsys: pytest.CaptureFixture[str]) -> None:
     assert dispatch(["run"]) == 2
-    assert capsys.readouterr().err == "ecs-platform: error: unknown command 'run'; allowed: run-task, preflight, cost, status, diagram\n"
+    assert (
+        capsys.readouterr().err
+        == "ecs-platform: error: unknown command 'run'; allowed: run-task, preflight, cost, status, diagram, import\n"
+    )
 
 
 @pytest.mark.integration
