@@ -27,6 +27,7 @@ from ecs_platform.spec.models import (
 from ecs_platform.spec.references import (
     job_overrides,
     log_routing_references,
+    override_paths,
     producer_references,
     store_references,
     topic_references,
@@ -889,6 +890,7 @@ CHECKS: tuple[Check, ...] = (
     topic_references,
     producer_references,
     job_overrides,
+    override_paths,
     service_connect_tls,
     supervised_jobs,
     capacity_strategy,

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 
+from ecs_platform.cfn_catalog import PropertyPathError, check_override
 from ecs_platform.spec.models import JobSpec, ServiceSpec, Spec, WorkerSpec
 from ecs_platform.spec.storage import STORE_OF_ENTRY, STORE_TYPES
 
@@ -154,3 +155,19 @@ def job_overrides(spec: Spec) -> Iterator[Issue]:
                 f"jobs[{i}].overrides.service",
                 "a job has no ECS service (each run is a RunTask call); allowed: task_definition",
             )
+
+
+#: The resource type each part of ``overrides:`` changes.
+OVERRIDDEN_TYPES = {"task_definition": "AWS::ECS::TaskDefinition", "service": "AWS::ECS::Service"}
+
+
+def override_paths(spec: Spec) -> Iterator[Issue]:
+    """Every override names a property its resource type has, with a value the property takes (before CDK starts; the
+    construct checks again when it applies them)."""
+    for path, workload in workloads(spec):
+        for part, resource_type in OVERRIDDEN_TYPES.items():
+            for property_path, value in getattr(workload.overrides, part).items():
+                try:
+                    check_override(resource_type, property_path, value)
+                except PropertyPathError as error:
+                    yield f"{path}.overrides.{part}", str(error)

@@ -52,11 +52,11 @@ BAD = {
         lambda d: d["jobs"][0].update(subnets="public"),
         "jobs[0].subnets: 'public' is not allowed; allowed: 'batch'",
     ),
-    # Checked against the resource type's schema when the construct applies it: refused before anything is written.
+    # Checked against the resource type's schema before CDK starts.
     "override_of_an_unknown_property": (
         lambda d: d["services"][0].update(overrides={"task_definition": {"ContainerDefinitions.0.StartTimout": 30}}),
-        "overrides: 'ContainerDefinitions.0.StartTimout' is not a property of AWS::ECS::TaskDefinition; "
-        "did you mean ContainerDefinitions.*.StartTimeout?",
+        "services[0].overrides.task_definition: 'ContainerDefinitions.0.StartTimout' is not a property of "
+        "AWS::ECS::TaskDefinition; did you mean ContainerDefinitions.*.StartTimeout?",
     ),
 }
 

@@ -214,6 +214,17 @@ BAD: dict[str, tuple[Mutate, str, str]] = {
         "jobs[0].overrides.service",
         r"a job has no ECS service \(each run is a RunTask call\); allowed: task_definition",
     ),
+    "an override of an unknown property": (
+        _set(["jobs", 0, "overrides", "task_definition"], {"ContainerDefinitions.0.StartTimout": 120}),
+        "jobs[0].overrides.task_definition",
+        r"'ContainerDefinitions\.0\.StartTimout' is not a property of AWS::ECS::TaskDefinition; "
+        r"did you mean ContainerDefinitions\.\*\.StartTimeout\?",
+    ),
+    "an override of the wrong type": (
+        _set(["services", 0, "overrides", "service"], {"DesiredCount": "2"}),
+        "services[0].overrides.service",
+        r"DesiredCount: '2' is a string; AWS::ECS::Service DesiredCount takes an integer",
+    ),
     "two stores of one name": (
         lambda d: d["storage"].append({"name": "uploads", "type": "dynamodb", "partition_key": {"name": "id"}}),
         "storage[0].name",
