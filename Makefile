@@ -71,8 +71,8 @@ synth: setup ## synthesize SPEC=specs/... (default: specs/default.yaml) [ENV=nam
 test: setup $(DEV_STAMP) ## run the whole test suite (both cores; deploys into a local emulator)
 	python -m pytest -n $(WORKERS) --dist loadfile
 
-test-fast: setup $(DEV_STAMP) ## the inner loop: every test that starts no subprocess and no emulator
-	python -m pytest -m "not integration"
+test-fast: setup $(DEV_STAMP) ## the inner loop: every test that starts no subprocess and no emulator (both cores)
+	python -m pytest -m "not integration" -n $(WORKERS) --dist loadfile
 
 lint: synth $(DEV_STAMP) $(CHECKOV_STAMP) ## ruff, mypy, cfn-lint and checkov over cdk.out, actionlint
 	ruff check .
