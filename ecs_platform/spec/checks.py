@@ -25,6 +25,7 @@ from ecs_platform.spec.models import (
     WorkerSpec,
 )
 from ecs_platform.spec.references import (
+    job_calls,
     job_overrides,
     log_routing_references,
     override_paths,
@@ -657,7 +658,7 @@ def callers_are_services(spec: Spec) -> Iterator[Issue]:
                 yield (
                     f"services[{i}].connect.callers[{j}]",
                     f"{caller!r} is a job: tasks started by RunTask do not join Service Connect; allowed: services and workers "
-                    f"({others}); a job reaches a service through an internal load balancer (load_balancer: {{public: false}})",
+                    f"({others}); a job calls a service through its internal load balancer: calls: [{service.name}] on the job",
                 )
             elif caller != service.name and caller not in names:
                 yield f"services[{i}].connect.callers[{j}]", f"{caller!r} is not a service or worker of this spec; allowed: {others}"
@@ -891,6 +892,7 @@ CHECKS: tuple[Check, ...] = (
     producer_references,
     job_overrides,
     override_paths,
+    job_calls,
     service_connect_tls,
     supervised_jobs,
     capacity_strategy,
@@ -915,6 +917,7 @@ WHOLE_SPEC_CHECKS: frozenset[Check] = frozenset(
         log_routing_references,
         topic_references,
         producer_references,
+        job_calls,
     }
 )
 

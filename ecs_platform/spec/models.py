@@ -873,6 +873,11 @@ class JobSpec(_WorkloadSpec):
             )
         ),
     ] = Field(default="batch", description="Subnet group of the tasks. Only 'batch'. Default: batch.")
+    calls: list[Name] = Field(
+        default_factory=list,
+        description="Services the job calls, each through its internal load balancer (RunTask tasks do not join Service "
+        "Connect): the job's group may reach it, and its URL is in <SERVICE>_URL. Default: none.",
+    )
 
 
 class WorkerQueueSpec(_Model):

@@ -171,3 +171,24 @@ def override_paths(spec: Spec) -> Iterator[Issue]:
                     check_override(resource_type, property_path, value)
                 except PropertyPathError as error:
                     yield f"{path}.overrides.{part}", str(error)
+
+
+def job_calls(spec: Spec) -> Iterator[Issue]:
+    """A job calls services that have an internal load balancer: RunTask tasks cannot use Service Connect."""
+    shared = {lb.name: lb for lb in spec.load_balancers}
+    services = {s.name: s for s in spec.services}
+    for i, job in enumerate(spec.jobs):
+        for j, name in enumerate(job.calls):
+            at = f"jobs[{i}].calls[{j}]"
+            service = services.get(name)
+            if service is None:
+                yield at, f"{name!r} is not a service of this spec; allowed: {_listed(list(services))}"
+                continue
+            route = service.load_balancer
+            public = None if route is None else (shared[route.shared].public if route.shared in shared else route.public)
+            if public is not False:
+                yield (
+                    at,
+                    f"{name!r} has no internal load balancer; allowed: a service with load_balancer: {{public: false}} (a job "
+                    "calls it there: tasks started by RunTask do not join Service Connect)",
+                )

@@ -3,7 +3,8 @@ topic the platform owns, made once every workload of the environment exists (a p
 worker it sends to, or in another stack).
 
 Each producer's containers learn where to send from their environment: ``<WORKER>_QUEUE_URL`` for a worker's
-queue, ``<TOPIC>_TOPIC_ARN`` for a topic (names upper-cased, ``-`` as ``_``).
+queue, ``<TOPIC>_TOPIC_ARN`` for a topic, ``<SERVICE>_URL`` for a service a job calls (names upper-cased, ``-`` as
+``_``).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ def _tell(workload: TaskAccessors, name: str, value: str) -> None:
     acknowledge(
         workload.task_definition,
         "AwsSolutions-ECS2",
-        "The environment names the queues and topics the workload sends to (URLs and ARNs, not secrets).",
+        "The environment names the queues, topics and services the workload sends to (URLs and ARNs, not secrets).",
     )
 
 
@@ -55,6 +56,16 @@ def connect(
             ec2.Port.tcp(port),
             f"Service Connect to {service}",
         )
+    for job, service in translation.job_calls:
+        # RunTask tasks do not join Service Connect: the job reaches the service's internal load balancer, whose
+        # listener admits the VPC; the job's group lets out HTTPS only, so open the listener's port to that group.
+        called = workloads[service]
+        load_balancer = called.load_balancer  # type: ignore[attr-defined]  # a service the spec gives an internal one
+        port = 443 if load_balancer.https else 80
+        workloads[job].security_group.add_egress_rule(  # type: ignore[attr-defined]
+            load_balancer.security_group, ec2.Port.tcp(port), f"{service}'s load balancer"
+        )
+        _tell(workloads[job], environment_name(service, "URL"), called.url)  # type: ignore[attr-defined]
     for publisher, topic in translation.publishers:
         topics[topic].grant_publish(workloads[publisher].task_role)
         _tell(workloads[publisher], environment_name(topic, "TOPIC_ARN"), topics[topic].topic_arn)

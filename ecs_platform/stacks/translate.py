@@ -198,6 +198,8 @@ class Translation:
             if entry.type == "sqs_send" and entry.value("queue") in self._workers
         ]
         """``(workload, worker)``: the workload sends to the worker's queue (``sqs_send`` naming a worker)."""
+        self.job_calls = [(j.name, service) for j in spec.jobs for service in j.calls]
+        """``(job, service)``: the job calls the service through its internal load balancer."""
         self.worker_calls = [(c, s.name, self._serving_port(s)) for s in spec.services for c in s.connect.callers if c in self._workers]
         """``(worker, service, port)``: the worker calls the service's port through Service Connect."""
         self.images_region = spec.images.region or env.region

@@ -207,7 +207,17 @@ BAD: dict[str, tuple[Mutate, str, str]] = {
     "a job as a Service Connect caller": (
         _set(["services", 1, "connect", "callers"], ["api", "nightly-report"]),
         "services[1].connect.callers[1]",
-        r"'nightly-report' is a job: tasks started by RunTask do not join Service Connect",
+        r"'nightly-report' is a job: tasks started by RunTask do not join Service Connect.*calls: \[pricing\] on the job",
+    ),
+    "a job calling a service without an internal load balancer": (
+        _set(["jobs", 0, "calls"], ["pricing"]),
+        "jobs[0].calls[0]",
+        r"'pricing' has no internal load balancer; allowed: a service with load_balancer: \{public: false\}",
+    ),
+    "a job calling an unknown service": (
+        _set(["jobs", 0, "calls"], ["pricer"]),
+        "jobs[0].calls[0]",
+        r"'pricer' is not a service of this spec; allowed: api, pricing",
     ),
     "service overrides on a job": (
         _set(["jobs", 0, "overrides", "service"], {"PropagateTags": "SERVICE"}),
