@@ -9,7 +9,9 @@
   they route to, labelled with the rule's hosts and paths;
 - each service with its tasks and capacity (Fargate, Fargate Spot, EC2 providers: ARCH-3), each
   worker with its SQS queue, each job with its schedule (USE-3);
-- the Service Connect edges, caller to server, from each server's ``connect.callers`` (ARCH-7);
+- the Service Connect edges, caller to server, from each server's ``connect.callers`` (ARCH-7), and a job's calls to
+  a service's internal load balancer;
+- the topics the platform owns, their publishers and the worker queues subscribed (with their filters);
 - optionally, each workload's ``access:`` integrations as edges to the resources they name (IAM-5).
 
 Node IDs are a kind prefix and the name with ``-`` as ``_`` (names have no ``_``), so they are
@@ -298,9 +300,21 @@ def mermaid(spec: Spec, *, access: bool = True) -> str:
         for service in spec.services:
             served = f"{service.connect.name or service.name}:{_served_port(service)}{tls}"
             for caller in service.connect.callers:
-                chart.edge(node_id("svc", caller), node_id("svc", service.name), served, dotted=True)
+                kind = "wrk" if caller in {w.name for w in spec.workers} else "svc"
+                chart.edge(node_id(kind, caller), node_id("svc", service.name), served, dotted=True)
     for worker in spec.workers:
         chart.edge(node_id("queue", worker.name), node_id("wrk", worker.name))
+    kinds = {workload.name: kind for kind, workload in _workloads(spec)}
+    for topic in spec.topics:  # topics are regional services, outside the VPC, like queues
+        chart.node(1, f"{node_id('topic', topic.name)}[/{label(f'SNS topic {topic.name}')}/]")
+        for publisher in topic.publishers:
+            chart.edge(node_id(kinds.get(publisher, "svc"), publisher), node_id("topic", topic.name), "publishes")
+        for subscriber in topic.subscribers:
+            filtered = "; ".join(f"{k}: {' or '.join(v)}" for k, v in subscriber.filter_policy.items()) or None
+            chart.edge(node_id("topic", topic.name), node_id("queue", subscriber.worker), filtered)
+    for job in spec.jobs:
+        for called in job.calls:
+            chart.edge(node_id("job", job.name), node_id("svc", called), "calls (internal ALB)", dotted=True)
     for job in scheduled:
         zone = f" {job.timezone or 'UTC'}" if str(job.schedule).startswith("cron(") else ""  # a rate has no time zone
         chart.edge("scheduler", node_id("job", job.name), f"{job.schedule}{zone}")

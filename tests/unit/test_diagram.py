@@ -334,3 +334,14 @@ def test_the_readme_shows_the_default_specs_diagram_as_the_command_draws_it() ->
     """The picture a user reads first is the one `make diagram` draws today (a change of either fails here)."""
     readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
     assert f"```mermaid\n{DEFAULT_DIAGRAM}```" in readme
+
+
+def test_topics_publishers_filtered_subscriptions_and_worker_callers_are_drawn() -> None:
+    """specs/complete.yaml: the api publishes to its topic, the topic feeds the worker's queue with its filter, and the
+    worker calls the gRPC service through Service Connect (an edge from the worker's node, not a stray service node)."""
+    text = mermaid(example("complete"))
+    topic, queue = node_id("topic", "order-events"), node_id("queue", "fulfilment")
+    assert f'{node_id("svc", "api")} -->|"publishes"| {topic}' in text
+    assert f'{topic} -->|"event: order_placed or order_paid"| {queue}' in text
+    assert f'{node_id("wrk", "fulfilment")} -.->|"pricing:50051"| {node_id("svc", "pricing")}' in text
+    assert node_id("svc", "fulfilment") not in text
