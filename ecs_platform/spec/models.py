@@ -123,7 +123,9 @@ class NetworkSpec(_Model):
 
 
 class ClusterSpec(_Model):
-    name: str | None = Field(default=None, description="Value of the cluster's Name tag (CLI-4). Default: '<app>-<environment>'.")
+    name: str | None = Field(
+        default=None, description="Value of the cluster's Name tag (CLI-4). Default: '<app>-<environment>'.", examples=["MyCluster"]
+    )
 
 
 class LogsSpec(_Model):
@@ -431,7 +433,9 @@ class ContainerSpec(_Model):
     port: Port | None = Field(default=None, description="Container port the task listens on. Default: none.")
     protocol: Literal["tcp", "udp"] = Field(default="tcp", description="Port protocol. Default: tcp.")
     essential: bool = Field(default=True, description="Stop the task when this container stops. Default: true.")
-    command: list[str] | None = Field(default=None, description="Overrides the image's CMD. Default: the image's.")
+    command: list[str] | None = Field(
+        default=None, description="Overrides the image's CMD. Default: the image's.", examples=[["npm", "start"]]
+    )
     cpu: Annotated[int, *_range(0, 16384)] | None = Field(
         default=None, description="CPU units reserved for the container. Default: none (shares the task's)."
     )
@@ -454,7 +458,9 @@ class ContainerSpec(_Model):
     secrets: dict[EnvName, SecretRef] = Field(
         default_factory=dict, description="Environment variables injected from Secrets Manager or SSM Parameter Store."
     )
-    entrypoint: list[str] | None = Field(default=None, description="Overrides the image's ENTRYPOINT. Default: the image's.")
+    entrypoint: list[str] | None = Field(
+        default=None, description="Overrides the image's ENTRYPOINT. Default: the image's.", examples=[["/docker-entrypoint.sh"]]
+    )
     working_directory: AbsolutePath | None = Field(
         default=None, description="Directory the command runs in, e.g. /app. Default: the image's WORKDIR."
     )
@@ -601,7 +607,11 @@ class AlbSpec(_Model):
 
     public: bool = Field(description="true: internet-facing ALB in public subnets; false: internal ALB. Required.")
     https: bool = Field(description="true needs certificate_arn or domain; false must be said explicitly (HTTP only). Required.")
-    certificate_arn: str | None = Field(default=None, description="ACM certificate ARN in the environment's region, for https: true.")
+    certificate_arn: str | None = Field(
+        default=None,
+        description="ACM certificate ARN in the environment's region, for https: true.",
+        examples=["arn:aws:acm:ap-northeast-1:111122223333:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789"],
+    )
     domain: DomainSpec | None = Field(
         default=None, description="A DNS name for the ALB: a certificate is created with DNS validation, and an alias record."
     )
