@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from aws_cdk import App, CfnElement, Environment, Stack
+from aws_cdk import App, CfnElement, Environment, Stack, Validations
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk.assertions import Template
 from constructs import IConstruct
 
-from ecs_platform.app_builder import project_context
+from ecs_platform.app_builder import NAG_PACKS, project_context
+from ecs_platform.constructs.acknowledge import CONTEXT_KEY
 from tests.helpers import tags_of
 
 ACCOUNT = "123456789012"
@@ -29,6 +30,7 @@ __all__ = [
     "REGION",
     "join_text",
     "logical_id",
+    "nag_app",
     "new_app",
     "new_stack",
     "of_type",
@@ -42,6 +44,18 @@ __all__ = [
 def new_app() -> App:
     """An app with cdk.json's feature flags (never a bare ``App()``)."""
     return App(context=project_context())
+
+
+def nag_app(*, acknowledgements: bool = True, **context: Any) -> App:
+    """:func:`new_app` with the cdk-nag packs registered (``app.synth()`` then fails on any unacknowledged finding),
+    and ``context``; ``acknowledgements=False`` turns every acknowledgement off (to show each matches a finding)."""
+    app = new_app()
+    for key, value in context.items():
+        app.node.set_context(key, value)
+    if not acknowledgements:
+        app.node.set_context(CONTEXT_KEY, "false")
+    Validations.of(app).add_plugins(*(pack(app) for pack in NAG_PACKS))
+    return app
 
 
 def new_stack(app: App | None = None, construct_id: str = "Test") -> Stack:

@@ -10,14 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aws_cdk import App, Stack, Validations
+from aws_cdk import App, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sqs as sqs
 from aws_cdk.assertions import Template
 
-from ecs_platform.app_builder import NAG_PACKS
 from ecs_platform.constructs import (
     AppTopic,
     AppTopicProps,
@@ -32,7 +31,7 @@ from ecs_platform.constructs import (
     TaskRole,
 )
 from ecs_platform.constructs.acknowledge import acknowledge, acknowledge_rule
-from tests.unit.support import ACCOUNT, REGION, logical_id, new_app, new_stack, of_type, plain_vpc, synth
+from tests.unit.support import ACCOUNT, REGION, logical_id, nag_app, new_app, new_stack, of_type, plain_vpc, synth
 
 BUSYBOX = ecs.ContainerImage.from_registry("busybox:1.36")
 SNS = "sns.amazonaws.com"
@@ -80,8 +79,7 @@ def scenario() -> Scenario:
       found from the queue), with SNS's envelope;
     - a publisher task role granted publishing to ``orders``, and a sender task role granted sending to the worker.
     """
-    app = new_app()
-    Validations.of(app).add_plugins(*(pack(app) for pack in NAG_PACKS))
+    app = nag_app()
     stack = new_stack(app)
     log_key = EncryptionKey(stack, "LogKey", props=EncryptionKeyProps(description="logs"))
     messaging_key = EncryptionKey(stack, "MessagingKey", props=EncryptionKeyProps(description="messages", for_log_groups=False))

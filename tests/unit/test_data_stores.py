@@ -15,7 +15,6 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk.assertions import Template
 
-from ecs_platform.app_builder import NAG_PACKS
 from ecs_platform.constructs import (
     AppBucket,
     AppBucketProps,
@@ -31,9 +30,9 @@ from ecs_platform.constructs import (
     TableKey,
     TaskRole,
 )
-from ecs_platform.constructs.acknowledge import CONTEXT_KEY, acknowledge, acknowledge_rule
+from ecs_platform.constructs.acknowledge import acknowledge, acknowledge_rule
 from tests.helpers import nag_findings
-from tests.unit.support import ACCOUNT, REGION, logical_id, new_app, new_stack, of_type, only, plain_vpc, synth
+from tests.unit.support import ACCOUNT, REGION, logical_id, nag_app, new_stack, of_type, only, plain_vpc, synth
 
 PRIVATE = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
 BOUNDARY = f"arn:aws:iam::{ACCOUNT}:policy/platform-boundary"
@@ -78,14 +77,6 @@ class Scenario:
     report: dict[str, Any]
     acknowledgements: dict[str, str]
     stores: dict[str, Any]
-
-
-def _nag_app(acknowledgements: bool = True) -> App:
-    app = new_app()
-    if not acknowledgements:
-        app.node.set_context(CONTEXT_KEY, "false")
-    Validations.of(app).add_plugins(*(p(app) for p in NAG_PACKS))
-    return app
 
 
 def _build(app: App) -> tuple[Stack, dict[str, Any]]:
@@ -191,7 +182,7 @@ def _reviewed(found: Counter[Finding]) -> Counter[Finding]:
 
 @pytest.fixture(scope="module")
 def scenario() -> Scenario:
-    app = _nag_app()
+    app = nag_app()
     stack, built = _build(app)
     acknowledgements = {
         rule.split("::", 1)[1]: reason
@@ -512,7 +503,7 @@ def test_nag_acknowledgements_are_pinned_and_carry_reasons(scenario: Scenario) -
 
 def test_nag_every_acknowledgement_matches_a_real_finding(scenario: Scenario) -> None:
     """Synthesized with acknowledgements off, the findings are exactly the acknowledged ones, as often."""
-    app = _nag_app(acknowledgements=False)
+    app = nag_app(acknowledgements=False)
     _build(app)
     with pytest.raises(RuntimeError, match="ValidationFailed"):
         app.synth()

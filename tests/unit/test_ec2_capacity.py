@@ -16,7 +16,6 @@ from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_iam as iam
 from aws_cdk.assertions import Template
 
-from ecs_platform.app_builder import NAG_PACKS
 from ecs_platform.constructs import (
     AsgCapacity,
     AsgCapacityProps,
@@ -33,11 +32,11 @@ from ecs_platform.constructs import (
     NotificationTopic,
     NotificationTopicProps,
 )
-from ecs_platform.constructs.acknowledge import CONTEXT_KEY, acknowledge, acknowledge_rule
+from ecs_platform.constructs.acknowledge import acknowledge, acknowledge_rule
 from ecs_platform.constructs.ec2_capacity import MANAGED_INSTANCES_DESCRIBE_ACTIONS
 from ecs_platform.constructs.scoped_role import RESOURCE_WILDCARD_ONLY
 from tests.helpers import nag_findings
-from tests.unit.support import ACCOUNT, AZS, REGION, logical_id, new_app, new_stack, of_type, only, plain_vpc, synth
+from tests.unit.support import ACCOUNT, AZS, REGION, logical_id, nag_app, new_stack, of_type, only, plain_vpc, synth
 
 PRIVATE = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
 AL2023_PARAMETER = "/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id"
@@ -104,14 +103,6 @@ class Scenario:
     managed: ManagedInstancesCapacity
     report: dict[str, Any]
     acknowledgements: dict[str, str]
-
-
-def _nag_app(**context: str) -> App:
-    app = new_app()
-    for key, value in context.items():
-        app.node.set_context(key, value)
-    Validations.of(app).add_plugins(*(p(app) for p in NAG_PACKS))
-    return app
 
 
 @dataclass
@@ -214,7 +205,7 @@ def _build(app: App) -> tuple[Platform, AsgCapacity, AsgCapacity, ManagedInstanc
 @pytest.fixture(scope="module")
 def scenario() -> Scenario:
     """Given :func:`_build` in an app with every cdk-nag pack, when it is synthesized once."""
-    app = _nag_app()
+    app = nag_app()
     p, spot, arm, managed = _build(app)
     ids = {
         "cluster": logical_id(p.cluster),
@@ -767,7 +758,7 @@ def test_iam8_acknowledgements_are_pinned_and_carry_reasons(scenario: Scenario) 
 
 def test_every_acknowledgement_matches_a_real_finding(scenario: Scenario) -> None:
     """Synthesized with acknowledgements off, the findings are exactly the acknowledged ones, as often."""
-    app = _nag_app(**{CONTEXT_KEY: "false"})
+    app = nag_app(acknowledgements=False)
     _build(app)
     with pytest.raises(RuntimeError, match="ValidationFailed"):
         app.synth()

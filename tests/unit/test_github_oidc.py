@@ -19,10 +19,9 @@ from aws_cdk.assertions import Template
 from ecs_platform.app_builder import NAG_PACKS
 from ecs_platform.cli import preflight
 from ecs_platform.constructs import ConstructError, GithubDeployRole, GithubDeployRoleProps
-from ecs_platform.constructs.acknowledge import CONTEXT_KEY
 from ecs_platform.constructs.github_oidc import ACCOUNT_READ_ACTIONS, STACK_READ_ACTIONS, subject_claims
 from tests.helpers import nag_findings
-from tests.unit.support import ACCOUNT, logical_id, new_app, new_stack, only, synth
+from tests.unit.support import ACCOUNT, logical_id, nag_app, new_stack, only, synth
 
 EXISTING_PROVIDER = f"arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubusercontent.com"
 AUD = "token.actions.githubusercontent.com:aud"
@@ -88,18 +87,10 @@ class Scenario:
     role: GithubDeployRole
 
 
-def _nag_app(**context: str) -> App:
-    app = new_app()
-    for key, value in context.items():
-        app.node.set_context(key, value)
-    Validations.of(app).add_plugins(*(p(app) for p in NAG_PACKS))
-    return app
-
-
 @pytest.fixture(scope="module")
 def scenario() -> Scenario:
     """Given the two roles of :func:`_build` in an app with every cdk-nag pack, when it is synthesized."""
-    app = _nag_app()
+    app = nag_app()
     created_stack, existing_stack, created, existing = _build(app)
     ids = {
         "created.role": logical_id(created.role),
@@ -343,7 +334,7 @@ def test_acknowledgements_are_pinned_and_carry_reasons(scenario: Scenario) -> No
 
 def test_every_acknowledgement_matches_a_real_finding(scenario: Scenario) -> None:
     """Synthesized with acknowledgements off, the findings are exactly the acknowledged ones."""
-    app = _nag_app(**{CONTEXT_KEY: "false"})
+    app = nag_app(acknowledgements=False)
     _build(app)
     with pytest.raises(RuntimeError, match="ValidationFailed"):
         app.synth()

@@ -16,7 +16,6 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from constructs import IConstruct
 
-from ecs_platform.app_builder import NAG_PACKS
 from ecs_platform.constructs import (
     NO_SOURCE_CONDITION,
     SOURCE_ARNS,
@@ -28,7 +27,6 @@ from ecs_platform.constructs import (
     NotificationTopic,
     NotificationTopicProps,
 )
-from ecs_platform.constructs.acknowledge import CONTEXT_KEY
 from ecs_platform.constructs.governance import (
     CONFIG_RULES,
     DEFAULT_SECRET_KEYS,
@@ -37,7 +35,7 @@ from ecs_platform.constructs.governance import (
     RULES_LEFT_OUT,
 )
 from tests.helpers import nag_findings, service_statements
-from tests.unit.support import ACCOUNT, REGION, logical_id, new_app, new_stack
+from tests.unit.support import ACCOUNT, REGION, logical_id, nag_app, new_stack
 
 BOUNDARY = f"arn:aws:iam::{ACCOUNT}:policy/governance-boundary"
 STACKS = ("Default", "Full", "ConfigOnly", "Existing")
@@ -126,14 +124,6 @@ def _props(name: str, stack: Stack) -> GovernanceProps:
     )
 
 
-def _nag_app(**context: str) -> App:
-    app = new_app()
-    for key, value in context.items():
-        app.node.set_context(key, value)
-    Validations.of(app).add_plugins(*(p(app) for p in NAG_PACKS))
-    return app
-
-
 @dataclass
 class Scenario:
     templates: dict[str, dict[str, Any]]
@@ -157,7 +147,7 @@ class Scenario:
 @pytest.fixture(scope="module")
 def scenario() -> Scenario:
     """Given :func:`_build` in an app with every cdk-nag pack, when it is synthesized once."""
-    app = _nag_app()
+    app = nag_app()
     governance = _build(app)
     acknowledgements = {
         rule.split("::", 1)[1]: reason
@@ -736,7 +726,7 @@ def test_acknowledgements_are_pinned_and_carry_reasons(scenario: Scenario) -> No
 
 def test_every_acknowledgement_matches_a_real_finding(scenario: Scenario) -> None:
     """Synthesized with acknowledgements off, the findings are exactly the acknowledged ones."""
-    app = _nag_app(**{CONTEXT_KEY: "false"})
+    app = nag_app(acknowledgements=False)
     _build(app)
     with pytest.raises(RuntimeError, match="ValidationFailed"):
         app.synth()

@@ -8,13 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aws_cdk import App, CfnParameter, RemovalPolicy, Stack, Validations
+from aws_cdk import App, CfnParameter, RemovalPolicy, Stack
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk.assertions import Template
 
-from ecs_platform.app_builder import NAG_PACKS
 from ecs_platform.constructs import (
     ConstructError,
     ContainerProps,
@@ -32,7 +31,7 @@ from ecs_platform.constructs import (
 from ecs_platform.constructs.acknowledge import CONTEXT_KEY
 from ecs_platform.constructs.image_repository import cached_image, grant_pull_from, grant_pull_through
 from tests.helpers import nag_findings
-from tests.unit.support import ACCOUNT, REGION, join_text, logical_id, new_app, new_stack, of_type
+from tests.unit.support import ACCOUNT, REGION, join_text, logical_id, nag_app, new_stack, of_type
 
 DIGEST = "sha256:" + "0123456789abcdef" * 4
 DOCKER_HUB_SECRET = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:ecr-pullthroughcache/docker-hub-AbCdEf"
@@ -75,10 +74,7 @@ def scenario() -> Scenario:
 
 def _build(context: dict[str, str] | None = None) -> tuple[App, Stack, dict[str, str], PullThroughCache]:
     """The scenario's app, with the nag packs, not yet synthesized."""
-    app = new_app()
-    for key, value in (context or {}).items():
-        app.node.set_context(key, value)
-    Validations.of(app).add_plugins(*(pack(app) for pack in NAG_PACKS))
+    app = nag_app(**(context or {}))
     stack = new_stack(app)
     key = EncryptionKey(stack, "Key", props=EncryptionKeyProps(description="Images and the task logs"))
     images = ImageRepository(stack, "Images", props=ImageRepositoryProps(repository_name="shop/api", key=key))

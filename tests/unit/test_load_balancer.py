@@ -9,14 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aws_cdk import Stack, Validations
+from aws_cdk import Stack
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_route53 as route53
 from aws_cdk.assertions import Template
 
-from ecs_platform.app_builder import NAG_PACKS
 from ecs_platform.constructs import (
     ConstructError,
     LoadBalancer,
@@ -27,7 +26,7 @@ from ecs_platform.constructs import (
     NetworkProps,
 )
 from tests.helpers import nag_findings
-from tests.unit.support import ACCOUNT, AZS, logical_id, new_app, new_stack, of_type, synth, tags_of
+from tests.unit.support import ACCOUNT, AZS, logical_id, nag_app, new_app, new_stack, of_type, synth, tags_of
 
 CERTIFICATE_ARN = f"arn:aws:acm:ap-northeast-1:{ACCOUNT}:certificate/0123abcd"
 WEB_ACL_ARN = f"arn:aws:wafv2:ap-northeast-1:{ACCOUNT}:regional/webacl/platform/0123abcd"
@@ -292,8 +291,7 @@ def extras() -> Extras:
       more certificate (by ARN);
     - ``aliased``: open to the internet, its own certificate only.
     """
-    app = new_app()
-    Validations.of(app).add_plugins(*(p(app) for p in NAG_PACKS))
+    app = nag_app()
     stack = new_stack(app)
     network = Network(stack, "Network", props=NetworkProps(availability_zones=AZS))
     zone = _zone(stack)

@@ -10,12 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aws_cdk import Stack, Validations
+from aws_cdk import Stack
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk.assertions import Template
 
-from ecs_platform.app_builder import NAG_PACKS
 from ecs_platform.constructs import (
     BatchSecurityGroup,
     ConstructError,
@@ -26,7 +25,7 @@ from ecs_platform.constructs import (
     WebTaskSecurityGroup,
 )
 from tests.helpers import nag_findings
-from tests.unit.support import ACCOUNT, AZS, logical_id, new_app, new_stack, of_type, only, synth
+from tests.unit.support import ACCOUNT, AZS, logical_id, nag_app, new_app, new_stack, of_type, only, synth
 
 THREE_AZS = ("ap-northeast-1a", "ap-northeast-1c", "ap-northeast-1d")
 
@@ -314,8 +313,7 @@ class Issue15:
 
 @pytest.fixture(scope="module")
 def issue15() -> Issue15:
-    app = new_app()
-    Validations.of(app).add_plugins(*(p(app) for p in NAG_PACKS))
+    app = nag_app()
     # Given a network with every default
     plain_stack = new_stack(app, "Plain")
     plain = Network(plain_stack, "Network", props=NetworkProps(availability_zones=AZS))

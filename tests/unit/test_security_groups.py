@@ -9,11 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aws_cdk import Validations
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk.assertions import Template
 
-from ecs_platform.app_builder import NAG_PACKS
 from ecs_platform.constructs import (
     BatchSecurityGroup,
     ConstructError,
@@ -27,7 +25,7 @@ from ecs_platform.constructs import (
     WorkloadSecurityGroupProps,
 )
 from tests.helpers import nag_findings
-from tests.unit.support import AZS, logical_id, new_app, new_stack, of_type, plain_vpc, synth, tags_of
+from tests.unit.support import AZS, logical_id, nag_app, new_app, new_stack, of_type, plain_vpc, synth, tags_of
 
 #: What CDK writes into a group that has allow_all_outbound=False and no egress rule yet.
 NO_EGRESS = [{"CidrIp": "255.255.255.255/32", "Description": "Disallow all traffic", "FromPort": 252, "IpProtocol": "icmp", "ToPort": 86}]
@@ -211,8 +209,7 @@ class Stated:
 def stated() -> Stated:
     """Given, in an app with every cdk-nag pack: web and batch groups with the rules DATABASE, DNS, PARTNER; the same
     web rules without tcp/443 to anywhere; a batch group with neither rules nor tcp/443."""
-    app = new_app()
-    Validations.of(app).add_plugins(*(p(app) for p in NAG_PACKS))
+    app = nag_app()
     stack = new_stack(app)
     vpc = Network(stack, "Network", props=NetworkProps(availability_zones=AZS)).vpc  # nag-clean, unlike plain_vpc
     rules = [DATABASE, DNS, PARTNER]

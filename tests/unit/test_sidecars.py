@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aws_cdk import App, Duration, RemovalPolicy, Stack, Validations
+from aws_cdk import App, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
@@ -17,7 +17,6 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Template
 from constructs import Construct
 
-from ecs_platform.app_builder import NAG_PACKS
 from ecs_platform.constructs import (
     FLUENT_BIT_IMAGE,
     OTEL_COLLECTOR_IMAGE,
@@ -34,7 +33,7 @@ from ecs_platform.constructs import (
 )
 from ecs_platform.constructs.acknowledge import acknowledge
 from tests.helpers import nag_findings
-from tests.unit.support import ACCOUNT, REGION, logical_id, new_app, new_stack, of_type, synth
+from tests.unit.support import ACCOUNT, REGION, logical_id, nag_app, new_app, new_stack, of_type, synth
 
 NGINX = ecs.ContainerImage.from_registry("nginx:1.27")
 KEY_ARN = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/11111111-2222-3333-4444-555555555555"
@@ -90,8 +89,7 @@ def scenario() -> Scenario:
     - ``firehose_arn``: a router to a delivery stream in us-east-1 (an ARN);
     - ``traced``: an ADOT collector, the app container with :data:`TRACING_APP_ENVIRONMENT`.
     """
-    app = new_app()
-    Validations.of(app).add_plugins(*(p(app) for p in NAG_PACKS))
+    app = nag_app()
     stack = new_stack(app)
     key = EncryptionKey(stack, "Key", props=EncryptionKeyProps(description="logs", removal_policy=RemovalPolicy.DESTROY))
     tasks = {

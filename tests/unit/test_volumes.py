@@ -10,13 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aws_cdk import Stack, Validations
+from aws_cdk import Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_iam as iam
 from aws_cdk.assertions import Template
 
-from ecs_platform.app_builder import NAG_PACKS
 from ecs_platform.constructs import (
     NO_SOURCE_CONDITION,
     BatchSecurityGroup,
@@ -41,7 +40,7 @@ from ecs_platform.constructs import (
 from ecs_platform.constructs.acknowledge import acknowledge, acknowledge_rule
 from ecs_platform.constructs.fargate_task import private_service
 from tests.helpers import nag_findings
-from tests.unit.support import ACCOUNT, REGION, logical_id, new_app, new_stack, of_type, plain_vpc, synth
+from tests.unit.support import ACCOUNT, REGION, logical_id, nag_app, new_stack, of_type, plain_vpc, synth
 
 PRIVATE = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
 NGINX = ecs.ContainerImage.from_registry("nginx:1.27")
@@ -83,8 +82,7 @@ class Platform:
 
 def _platform() -> Platform:
     """A VPC with private subnets in two AZs, a cluster, a key and a shared file system in those subnets."""
-    app = new_app()
-    Validations.of(app).add_plugins(*(p(app) for p in NAG_PACKS))
+    app = nag_app()
     stack = new_stack(app)
     vpc = plain_vpc(stack)
     acknowledge(vpc, "AwsSolutions-VPC7", "Test fixture: the VPC is not under review here.")

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aws_cdk import Duration, Stack, Validations
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
@@ -18,7 +18,6 @@ from aws_cdk import aws_route53 as route53
 from aws_cdk import aws_servicediscovery as cloudmap
 from aws_cdk.assertions import Template
 
-from ecs_platform.app_builder import NAG_PACKS
 from ecs_platform.constructs import (
     Cluster,
     ClusterProps,
@@ -43,7 +42,7 @@ from ecs_platform.constructs.web_service import (
 )
 from ecs_platform.limits import CATCH_ALL_PRIORITY
 from tests.helpers import nag_findings
-from tests.unit.support import ACCOUNT, AZS, logical_id, new_app, new_stack, of_type, synth, tags_of
+from tests.unit.support import ACCOUNT, AZS, logical_id, nag_app, new_app, new_stack, of_type, synth, tags_of
 
 NGINX = ecs.ContainerImage.from_registry("nginx:1.27")
 SIDECAR = ContainerProps(name="sidecar", image=ecs.ContainerImage.from_registry("busybox:1.36"))
@@ -504,8 +503,7 @@ def extras() -> Extras:
       (covered by the wildcard alias), a custom gRPC-free health check;
     - ``plain``: every default, in the namespace (the port becomes http, as before).
     """
-    app = new_app()
-    Validations.of(app).add_plugins(*(p(app) for p in NAG_PACKS))
+    app = nag_app()
     stack = new_stack(app)
     network = Network(stack, "Network", props=NetworkProps(availability_zones=AZS))
     cluster = Cluster(stack, "Cluster", props=ClusterProps(vpc=network.vpc)).cluster
