@@ -68,7 +68,7 @@ from constructs import Construct
 
 from ecs_platform.constructs.acknowledge import HIPAA, NIST, acknowledge, acknowledge_rule, nag_text
 from ecs_platform.constructs.errors import ConstructError, refuse
-from ecs_platform.constructs.scoped_role import ScopedRole, ScopedRoleProps
+from ecs_platform.constructs.scoped_role import MANAGED_INSTANCES_DESCRIBE_ACTIONS, ScopedRole, ScopedRoleProps
 from ecs_platform.constructs.source_conditions import service_principal
 from ecs_platform.limits import Range
 
@@ -192,15 +192,7 @@ class AsgCapacity(Construct):
         machine_image, image_type = _machine_image(props.machine_image, architecture)
         bottlerocket = image_type == ecs.MachineImageType.BOTTLEROCKET
 
-        self.instance_role = ScopedRole(
-            self,
-            "InstanceRole",
-            props=ScopedRoleProps(
-                assumed_by=service_principal("ec2.amazonaws.com", scope=self),
-                description=f"ECS container instances of capacity provider {props.name}",
-                permissions_boundary=props.permissions_boundary,
-            ),
-        )
+        self.instance_role = _instance_role(self, f"ECS container instances of capacity provider {props.name}", props.permissions_boundary)
         """The role of the instances: the ECS agent on this cluster and Session Manager."""
         self._grant_agent(cluster)
         _grant_ebs_key_to_auto_scaling(props.key)
@@ -564,15 +556,7 @@ class ManagedInstancesCapacity(Construct):
         cluster = props.cluster
         self._check(props)
         spot = props.capacity_option == "spot"
-        self.instance_role = ScopedRole(
-            self,
-            "InstanceRole",
-            props=ScopedRoleProps(
-                assumed_by=service_principal("ec2.amazonaws.com", scope=self),
-                description=f"ECS Managed Instances of capacity provider {props.name}",
-                permissions_boundary=props.permissions_boundary,
-            ),
-        )
+        self.instance_role = _instance_role(self, f"ECS Managed Instances of capacity provider {props.name}", props.permissions_boundary)
         """The role of the instances: the ECS agent on this cluster."""
         self._grant_agent(cluster)
         self.instance_profile = iam.InstanceProfile(self, "InstanceProfile", role=self.instance_role)
@@ -765,21 +749,6 @@ class ManagedInstancesCapacity(Construct):
         )
 
 
-#: The EC2 reads ECS Managed Instances makes (no resource-level permission; see RESOURCE_WILDCARD_ONLY).
-MANAGED_INSTANCES_DESCRIBE_ACTIONS = (
-    "ec2:DescribeAvailabilityZones",
-    "ec2:DescribeCapacityReservations",
-    "ec2:DescribeInstanceTypeOfferings",
-    "ec2:DescribeInstanceTypes",
-    "ec2:DescribeInstances",
-    "ec2:DescribeLaunchTemplates",
-    "ec2:DescribeNetworkInterfaces",
-    "ec2:DescribeSecurityGroups",
-    "ec2:DescribeSubnets",
-    "ec2:DescribeVpcs",
-)
-
-
 def _zone(subnet: ec2.ISubnet) -> str | None:
     """The subnet's AZ, or None when it is not known (a subnet imported by ID alone raises on access)."""
     try:
@@ -855,3 +824,16 @@ class ClusterReservationAlarms(Construct):
             statistic="Average",
             period=Duration.minutes(5),
         )
+
+
+def _instance_role(scope: Construct, description: str, permissions_boundary: iam.IManagedPolicy | None) -> ScopedRole:
+    """The role EC2 instances of a capacity provider assume (the ECS agent's grants are added by the provider)."""
+    return ScopedRole(
+        scope,
+        "InstanceRole",
+        props=ScopedRoleProps(
+            assumed_by=service_principal("ec2.amazonaws.com", scope=scope),
+            description=description,
+            permissions_boundary=permissions_boundary,
+        ),
+    )

@@ -12,6 +12,20 @@ from ecs_platform.constructs.acknowledge import acknowledge
 from ecs_platform.constructs.errors import ConstructError
 from ecs_platform.constructs.source_conditions import service_principal
 
+#: The EC2 reads ECS Managed Instances makes (no resource-level permission; see RESOURCE_WILDCARD_ONLY).
+MANAGED_INSTANCES_DESCRIBE_ACTIONS = (
+    "ec2:DescribeAvailabilityZones",
+    "ec2:DescribeCapacityReservations",
+    "ec2:DescribeInstanceTypeOfferings",
+    "ec2:DescribeInstanceTypes",
+    "ec2:DescribeInstances",
+    "ec2:DescribeLaunchTemplates",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeSecurityGroups",
+    "ec2:DescribeSubnets",
+    "ec2:DescribeVpcs",
+)
+
 #: The one place that lists actions AWS offers no resource-level permission for: granted on
 #: ``*`` (and acknowledged for cdk-nag IAM5 with this reason), never anything else on ``*``.
 RESOURCE_WILDCARD_ONLY: Mapping[str, str] = {
@@ -51,18 +65,7 @@ RESOURCE_WILDCARD_ONLY: Mapping[str, str] = {
     ),
     "ecs:DiscoverPollEndpoint": "ecs:DiscoverPollEndpoint (the ECS agent asking where to poll) has no resource-level permission.",
     **dict.fromkeys(
-        (
-            "ec2:DescribeAvailabilityZones",
-            "ec2:DescribeCapacityReservations",
-            "ec2:DescribeInstanceTypeOfferings",
-            "ec2:DescribeInstanceTypes",
-            "ec2:DescribeInstances",
-            "ec2:DescribeLaunchTemplates",
-            "ec2:DescribeNetworkInterfaces",
-            "ec2:DescribeSecurityGroups",
-            "ec2:DescribeSubnets",
-            "ec2:DescribeVpcs",
-        ),
+        MANAGED_INSTANCES_DESCRIBE_ACTIONS,
         "EC2 Describe* actions have no resource-level permission (ECS Managed Instances reads the network and instance types).",
     ),
     "ec2:DescribeVolumes": "ec2:DescribeVolumes has no resource-level permission (ECS follows the EBS volumes it attaches to tasks).",
