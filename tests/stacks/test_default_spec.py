@@ -246,6 +246,15 @@ def test_bp3_obs1_every_container_logs_to_encrypted_retained_group(default: Synt
 # --- HA ------------------------------------------------------------------------------------
 
 
+def test_ha1_the_cluster_is_a_regional_control_plane_the_stacks_do_not_place(default: Synthesized) -> None:
+    """HA-1: the ECS control plane is AWS's, run across the region's AZs: the cluster resource names no zone, subnet or
+    instance (nothing of it is placed by the platform), and it is the one control-plane resource the stacks create."""
+    (cluster,) = default.resources("AWS::ECS::Cluster").values()
+    placed = {key for key in json.dumps(cluster["Properties"]).split('"') if re.search(r"Zone|Subnet|Instance", key)}
+    assert placed == set()
+    assert set(cluster["Properties"]) <= {"ClusterName", "ClusterSettings", "Configuration", "ServiceConnectDefaults", "Tags"}
+
+
 def test_ha2_service_subnets_span_two_azs(default: Synthesized) -> None:
     """HA-2 / HA-7: the service's subnets resolve to at least two distinct AZs, so tasks of a
     failed zone are rescheduled on the healthy one."""
