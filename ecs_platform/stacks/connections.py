@@ -9,6 +9,7 @@ queue, ``<TOPIC>_TOPIC_ARN`` for a topic, ``<SERVICE>_URL`` for a service a job 
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Mapping
 
 from aws_cdk import aws_ec2 as ec2
@@ -23,14 +24,18 @@ def environment_name(name: str, suffix: str) -> str:
     return f"{name.upper().replace('-', '_')}_{suffix}"
 
 
-def _tell(workload: TaskAccessors, name: str, value: str) -> None:
-    for container in workload.task.containers:
-        container.add_environment(name, value)
-    acknowledge(
-        workload.task_definition,
-        "AwsSolutions-ECS2",
-        "The environment names the queues, topics and services the workload sends to (URLs and ARNs, not secrets).",
-    )
+def _tell(workloads: Mapping[str, TaskAccessors], told: Mapping[str, Mapping[str, str]]) -> None:
+    """Set each workload's told variables on its containers, with one acknowledgement of the values' kind."""
+    for name, variables in told.items():
+        workload = workloads[name]
+        for container in workload.task.containers:
+            for variable, value in variables.items():
+                container.add_environment(variable, value)
+        acknowledge(
+            workload.task_definition,
+            "AwsSolutions-ECS2",
+            "The environment names the queues, topics and services the workload sends to (URLs and ARNs, not secrets).",
+        )
 
 
 def connect(
@@ -42,12 +47,13 @@ def connect(
 ) -> None:
     """Grant each producer its workers' queues and each publisher its topics, and tell their containers where they are;
     let every workload's tasks reach the VPC endpoints."""
+    told: dict[str, dict[str, str]] = defaultdict(dict)
     if network.endpoints_security_group is not None:
         for workload in workloads.values():
             network.allow_endpoints_from(workload.security_group)  # type: ignore[attr-defined]  # every workload has its group
     for producer, worker in translation.producers:
         workers[worker].grant_send(workloads[producer].task_role)
-        _tell(workloads[producer], environment_name(worker, "QUEUE_URL"), workers[worker].queue.queue_url)
+        told[producer][environment_name(worker, "QUEUE_URL")] = workers[worker].queue.queue_url
     for worker, service, port in translation.worker_calls:
         # A worker's group lets out HTTPS only: open the one port of each service it calls, to that service's tasks.
         server = workloads[service]
@@ -65,7 +71,8 @@ def connect(
         workloads[job].security_group.add_egress_rule(  # type: ignore[attr-defined]
             load_balancer.security_group, ec2.Port.tcp(port), f"{service}'s load balancer"
         )
-        _tell(workloads[job], environment_name(service, "URL"), called.url)  # type: ignore[attr-defined]
+        told[job][environment_name(service, "URL")] = called.url  # type: ignore[attr-defined]
     for publisher, topic in translation.publishers:
         topics[topic].grant_publish(workloads[publisher].task_role)
-        _tell(workloads[publisher], environment_name(topic, "TOPIC_ARN"), topics[topic].topic_arn)
+        told[publisher][environment_name(topic, "TOPIC_ARN")] = topics[topic].topic_arn
+    _tell(workloads, told)

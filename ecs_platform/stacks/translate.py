@@ -180,7 +180,7 @@ class Translation:
         self.log_retention = _RETENTION[spec.logs.retention_days]
         self.images_account = spec.images.account or env.account
         """Account of the platform's image repositories (``images.account``, default the environment's)."""
-        self._stores = {s.name: s for s in spec.storage}
+        self._store_specs = {s.name: s for s in spec.storage}
         self.stores_key: kms.IKey | None = None
         """The data key, once the workload stack has built it (when :attr:`needs_data_key`)."""
         self.stores: dict[str, Any] = {}
@@ -586,10 +586,10 @@ class Translation:
         return [s.name for s in self.spec.storage]
 
     def store_kind(self, name: str) -> str:
-        return self._stores[name].type
+        return self._store_specs[name].type
 
     def file_system(self, name: str, network: Network, key: kms.IKey) -> SharedFileSystemProps:
-        store = self._stores[name]
+        store = self._store_specs[name]
         assert store.type == "efs"
         return SharedFileSystemProps(
             vpc=network.vpc,
@@ -605,7 +605,7 @@ class Translation:
         return RemovalPolicy.RETAIN if self.production else RemovalPolicy.DESTROY
 
     def bucket(self, name: str, key: kms.IKey, platform: WorkloadPlatform) -> AppBucketProps:
-        store = self._stores[name]
+        store = self._store_specs[name]
         assert store.type == "s3"
         return AppBucketProps(
             encryption_key=key,
@@ -616,7 +616,7 @@ class Translation:
         )
 
     def table(self, name: str, key: kms.IKey) -> AppTableProps:
-        store = self._stores[name]
+        store = self._store_specs[name]
         assert store.type == "dynamodb"
         return AppTableProps(
             encryption_key=key,
@@ -636,7 +636,7 @@ class Translation:
         )
 
     def database(self, name: str, network: Network, platform: WorkloadPlatform, key: kms.IKey) -> AuroraServerlessProps:
-        store = self._stores[name]
+        store = self._store_specs[name]
         assert store.type == "aurora"
         subnets = network.web_subnets if store.subnets == "web" else network.batch_subnets
         return AuroraServerlessProps(
