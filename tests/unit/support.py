@@ -8,6 +8,10 @@ plain :class:`Stack`. Synthesis is the slow part: a module builds its scenario o
 
 from __future__ import annotations
 
+import json
+from collections import Counter
+from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any, cast
 
 from aws_cdk import App, CfnElement, Environment, Stack, Validations
@@ -17,7 +21,7 @@ from constructs import IConstruct
 
 from ecs_platform.app_builder import NAG_PACKS, project_context
 from ecs_platform.constructs.acknowledge import CONTEXT_KEY
-from tests.helpers import tags_of
+from tests.helpers import nag_findings, tags_of
 
 ACCOUNT = "123456789012"
 REGION = "ap-northeast-1"
@@ -35,9 +39,11 @@ __all__ = [
     "new_stack",
     "of_type",
     "only",
+    "pinned_with_reasons",
     "plain_vpc",
     "synth",
     "tags_of",
+    "unacknowledged_findings",
 ]
 
 
@@ -104,3 +110,27 @@ def join_text(value: Any) -> str:
     separator, parts = value["Fn::Join"]
     assert separator == ""
     return "".join(p if isinstance(p, str) else "<token>" for p in parts)
+
+
+def pinned_with_reasons(report: Mapping[str, Any], acknowledgements: Mapping[str, str], pinned: set[str]) -> list[str]:
+    """What is wrong with a scenario's acknowledgements: rule IDs acknowledged in ``report`` or made (``acknowledgements``,
+    rule ID -> reason) other than ``pinned``, and reasons too short for a reviewer to judge. Empty when all is well."""
+    problems = []
+    reported = {rule for rule, _ in nag_findings(report, "suppressedViolations")}
+    if reported != pinned:
+        problems.append(f"acknowledged in the report: {sorted(reported ^ pinned)} differ from the pinned set")
+    if set(acknowledgements) != pinned:
+        problems.append(f"acknowledgements made: {sorted(set(acknowledgements) ^ pinned)} differ from the pinned set")
+    problems += [f"{rule}: reason too short to review: {reason!r}" for rule, reason in acknowledgements.items() if len(reason) <= 40]
+    return problems
+
+
+def unacknowledged_findings(build: Callable[[App], object]) -> Counter[tuple[str, str]]:
+    """The findings of the scenario ``build`` makes in an app with every acknowledgement off (synthesis fails on them)."""
+    app = nag_app(acknowledgements=False)
+    build(app)
+    try:
+        app.synth()
+    except RuntimeError as error:
+        assert "ValidationFailed" in str(error), error
+    return nag_findings(json.loads((Path(app.outdir) / "validation-report.json").read_text()), "violations")

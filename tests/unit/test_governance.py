@@ -35,7 +35,7 @@ from ecs_platform.constructs.governance import (
     RULES_LEFT_OUT,
 )
 from tests.helpers import nag_findings, service_statements
-from tests.unit.support import ACCOUNT, REGION, logical_id, nag_app, new_stack
+from tests.unit.support import ACCOUNT, REGION, logical_id, nag_app, new_stack, pinned_with_reasons, unacknowledged_findings
 
 BOUNDARY = f"arn:aws:iam::{ACCOUNT}:policy/governance-boundary"
 STACKS = ("Default", "Full", "ConfigOnly", "Existing")
@@ -718,20 +718,12 @@ def test_synthesizes_with_every_nag_pack_and_no_unacknowledged_finding(scenario:
 
 def test_acknowledgements_are_pinned_and_carry_reasons(scenario: Scenario) -> None:
     """The acknowledged rule IDs are exactly :data:`PINNED`, each with a reason a reviewer can judge."""
-    assert {rule for rule, _ in nag_findings(scenario.report, "suppressedViolations")} == PINNED
-    assert set(scenario.acknowledgements) == PINNED
-    for rule, reason in scenario.acknowledgements.items():
-        assert len(reason) > 40, f"{rule}: reason too short to review: {reason!r}"
+    assert pinned_with_reasons(scenario.report, scenario.acknowledgements, PINNED) == []
 
 
 def test_every_acknowledgement_matches_a_real_finding(scenario: Scenario) -> None:
     """Synthesized with acknowledgements off, the findings are exactly the acknowledged ones."""
-    app = nag_app(acknowledgements=False)
-    _build(app)
-    with pytest.raises(RuntimeError, match="ValidationFailed"):
-        app.synth()
-    unacknowledged = nag_findings(json.loads((Path(app.outdir) / "validation-report.json").read_text()), "violations")
-    assert unacknowledged == nag_findings(scenario.report, "suppressedViolations")
+    assert unacknowledged_findings(_build) == nag_findings(scenario.report, "suppressedViolations")
 
 
 # --- refused props -------------------------------------------------------------------------------------
